@@ -107,4 +107,20 @@ Status RemoveXattr(int fd, const char* name);
 // futimens(2): both times.
 Status SetTimes(int fd, const struct timespec& atime, const struct timespec& mtime);
 
+// Additions for the engine (additive; the calls above are the original set).
+//
+// lgetxattr(2) by path, without opening the file (Walk reads labels of many
+// blobs). Like GetXattr: nullopt if absent, and also when the filesystem
+// has no extended attributes at all (ENOTSUP).
+Result<std::optional<std::string>> GetXattrAt(const std::filesystem::path& path, const char* name);
+// fchmod(2).
+Status Fchmod(int fd, mode_t mode);
+// chmod(2) by path (repairing a data file left read-only by a crash).
+Status Chmod(const std::filesystem::path& path, mode_t mode);
+// flock(2), retried on EINTR. With LOCK_NB, a held lock is kUnavailable.
+Status Flock(int fd, int operation);
+// The file's creation time (statx STATX_BTIME), nullopt where the
+// filesystem does not record one.
+Result<std::optional<struct timespec>> BirthTime(int fd);
+
 }  // namespace casfs::posix
