@@ -46,7 +46,7 @@ const usage = `usage: ctrstore COMMAND ROOT ARGS...
   abort    ROOT REF
   delete   ROOT DIGEST
   time-parse TEXT                                    Go's time.Parse(RFC3339Nano)
-  time-format UNIX_NS [TZ]                           Go's Format(RFC3339Nano), in TZ (default UTC)
+  time-format SEC NSEC [TZ]                          Go's Format(RFC3339Nano) of time.Unix(SEC, NSEC), in TZ (default UTC)
 `
 
 // Exit codes by containerd error kind.
@@ -211,23 +211,29 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		printJSON(map[string]int64{"unix_ns": t.UnixNano()})
+		printJSON(map[string]int64{"sec": t.Unix(), "nsec": int64(t.Nanosecond())})
 		return
 	case "time-format":
-		if len(a.pos) != 1 && len(a.pos) != 2 {
-			usageError("time-format UNIX_NS [TZ]")
+		if len(a.pos) != 2 && len(a.pos) != 3 {
+			usageError("time-format SEC NSEC [TZ]")
 		}
-		ns, err := strconv.ParseInt(a.pos[0], 10, 64)
-		if err != nil {
-			usageError("bad UNIX_NS: " + err.Error())
+		sec, err1 := strconv.ParseInt(a.pos[0], 10, 64)
+		nsec, err2 := strconv.ParseInt(a.pos[1], 10, 64)
+		if err1 != nil || err2 != nil {
+			usageError("bad SEC or NSEC")
 		}
 		loc := time.UTC
-		if len(a.pos) == 2 {
-			if loc, err = time.LoadLocation(a.pos[1]); err != nil {
+		if len(a.pos) == 3 {
+			var err error
+			if loc, err = time.LoadLocation(a.pos[2]); err != nil {
 				fail(err)
 			}
 		}
-		printJSON(map[string]string{"text": time.Unix(0, ns).In(loc).Format(time.RFC3339Nano)})
+		text, err := time.Unix(sec, nsec).In(loc).MarshalText()
+		if err != nil {
+			fail(err)
+		}
+		printJSON(map[string]string{"text": string(text)})
 		return
 	}
 
