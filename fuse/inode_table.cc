@@ -90,6 +90,11 @@ Ino InodeTable::Peek(const NodeKey& key) const {
   return ino != 0 ? ino : FreeInoLocked(key);
 }
 
+Ino InodeTable::Find(const NodeKey& key) const {
+  std::lock_guard lock(mu_);
+  return FindLocked(key);
+}
+
 std::optional<NodeKey> InodeTable::Resolve(Ino ino) const {
   if (ino < kFirstDynamicIno) return FixedNode(ino);
   std::lock_guard lock(mu_);

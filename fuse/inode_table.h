@@ -86,6 +86,10 @@ class InodeTable {
   // takes no reference.
   Ino Peek(const NodeKey& key) const;
 
+  // The number of `key`'s live node, or 0 when it has none; takes no
+  // reference.
+  Ino Find(const NodeKey& key) const;
+
   // What a number names: the fixed folders, or a live node; nullopt for a
   // number the kernel should not know (already forgotten).
   std::optional<NodeKey> Resolve(Ino ino) const;

@@ -1,8 +1,16 @@
+// Mounting: options, the libfuse session (multi-threaded loop), the
+// background daemon, signals and the clean unmount.
 #include "fuse/mount.h"
 
 #include <charconv>
+#include <memory>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
+
+#include "core/local_store.h"
+#include "fuse/filesystem.h"
+#include "fuse/mount_logging.h"
 
 namespace casfs::fuse {
 
@@ -55,11 +63,128 @@ std::string MountOptionsHelp() {
 }  // namespace casfs::fuse
 
 namespace casfs::fuse {
+namespace {
 
-// Placeholder until the session code lands, so that callers link.
+// fuse_opt splits -o values at commas; a literal comma is "\\,".
+std::string EscapeOptionValue(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == ',' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Owns the session: unmounts and destroys it, and restores the signal
+// handlers, on every path out of RunMount.
+class Session {
+ public:
+  explicit Session(fuse_session* se) : se_(se) {}
+  ~Session() {
+    if (se_ == nullptr) return;
+    if (handlers_) fuse_remove_signal_handlers(se_);
+    if (mounted_) fuse_session_unmount(se_);
+    fuse_session_destroy(se_);
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  fuse_session* get() const { return se_; }
+  void set_handlers() { handlers_ = true; }
+  void set_mounted() { mounted_ = true; }
+
+ private:
+  fuse_session* se_;
+  bool handlers_ = false;
+  bool mounted_ = false;
+};
+
+}  // namespace
+
 int RunMount(const MountOptions& options) {
-  spdlog::error("casfs mount {}: the FUSE layer is not built yet", options.mountpoint.string());
-  return 1;
+  bool foreground = options.foreground || options.debug;
+  LogTarget log;
+  log.foreground = foreground;
+  log.level = options.debug ? "debug" : options.log_level;
+  log.file = options.log_file.empty() ? std::filesystem::path() : std::filesystem::absolute(options.log_file);
+  if (Status status = SetUpMountLogging(log); !status.ok()) {
+    std::fprintf(stderr, "casfs mount: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  if (options.root.empty() || options.mountpoint.empty()) {
+    spdlog::error("casfs mount: a store root and a mountpoint are needed");
+    return 1;
+  }
+  // The daemon works from "/", so every path is made absolute first.
+  std::error_code ec;
+  std::filesystem::path mountpoint = std::filesystem::canonical(options.mountpoint, ec);
+  if (ec || !std::filesystem::is_directory(mountpoint)) {
+    spdlog::error("casfs mount: mountpoint {}: {}", options.mountpoint.string(),
+                  ec ? ec.message() : "not a folder");
+    return 1;
+  }
+  std::filesystem::path root = std::filesystem::absolute(options.root).lexically_normal();
+
+  StoreOptions store_options;
+  store_options.read_only = options.read_only;
+  auto store = LocalStore::Open(root, store_options);
+  if (!store.ok()) {
+    spdlog::error("casfs mount: store {}: {}", root.string(), store.status().ToString());
+    return 1;
+  }
+  FilesystemOptions fs_options;
+  fs_options.read_only = options.read_only;
+  auto fs = std::make_unique<Filesystem>(std::move(store.value()), fs_options);
+
+  // Owner and mode checks by the kernel (blobs are 0444, folders 0755), so
+  // that users other than the owner get EACCES where the contract says.
+  std::string mount_options = "fsname=casfs:" + EscapeOptionValue(root.string()) +
+                              ",subtype=casfs,default_permissions";
+  if (options.allow_other) mount_options += ",allow_other";
+  if (options.read_only) mount_options += ",ro";
+  for (const std::string& extra : options.fuse_options) mount_options += "," + extra;
+  std::vector<std::string> argv_text = {"casfs", "-o", mount_options};
+  if (options.debug) argv_text.push_back("-d");
+  std::vector<char*> argv;
+  for (std::string& arg : argv_text) argv.push_back(arg.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+
+  Session session(fuse_session_new(&args, &Filesystem::Operations(), sizeof(fuse_lowlevel_ops), fs.get()));
+  fuse_opt_free_args(&args);
+  if (session.get() == nullptr) {
+    spdlog::error("casfs mount: bad mount options \"{}\"", mount_options);
+    return 1;
+  }
+  if (fuse_set_signal_handlers(session.get()) != 0) {
+    spdlog::error("casfs mount: cannot install signal handlers");
+    return 1;
+  }
+  session.set_handlers();
+  if (fuse_session_mount(session.get(), mountpoint.c_str()) != 0) {
+    spdlog::error("casfs mount: cannot mount on {}", mountpoint.string());
+    return 1;
+  }
+  session.set_mounted();
+  spdlog::info("casfs mount: {} on {}{}", root.string(), mountpoint.string(), options.read_only ? " (ro)" : "");
+
+  // The mount is made: requests queue until the loop serves them, so the
+  // caller may return now and find the mount working.
+  if (!foreground) fuse_daemonize(0);
+
+  fuse_loop_config* config = fuse_loop_cfg_create();
+  unsigned threads = options.max_threads != 0 ? options.max_threads : 10;
+  fuse_loop_cfg_set_max_threads(config, threads);
+  fuse_loop_cfg_set_idle_threads(config, threads);
+  int loop = fuse_session_loop_mt(session.get(), config);
+  fuse_loop_cfg_destroy(config);
+  // A positive result is the signal that ended the loop (SIGINT, SIGTERM,
+  // SIGHUP): a requested, clean unmount. fusermount3 -u ends it with 0.
+  if (loop < 0) {
+    spdlog::error("casfs mount: session on {} failed: {}", mountpoint.string(), std::strerror(-loop));
+    return 1;
+  }
+  spdlog::info("casfs mount: {} unmounted", mountpoint.string());
+  return 0;
 }
 
 }  // namespace casfs::fuse
