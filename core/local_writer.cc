@@ -308,6 +308,7 @@ Status LocalWriter::WriteAt(int64_t offset, const void* data, size_t size) {
     if (st.ok()) size_.store(st->st_size, std::memory_order_release);
     return written.WithContext("write ingest for ref " + RefForMessages());
   }
+  append_at_ = end;
   if (size == 0) return Status::Ok();
   if (end > size_.load(std::memory_order_relaxed)) size_.store(end, std::memory_order_release);
   if (offset < hashed_) {

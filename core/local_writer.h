@@ -108,7 +108,7 @@ class LocalWriter final : public Writer {
   int64_t hashed_ = 0;                   // guarded by mu_
   std::map<int64_t, int64_t> extents_;   // guarded by mu_; begin -> end, beyond hashed_
   std::atomic<int64_t> size_{0};         // written under mu_; read anywhere
-  int64_t append_at_ = 0;                // guarded by mu_; containerd's Write offset
+  int64_t append_at_ = 0;                // guarded by mu_; where Write goes: the end of the last write
   std::optional<Digest> final_digest_;   // guarded by mu_; once not open
   std::vector<char> scratch_;            // guarded by mu_
 };
