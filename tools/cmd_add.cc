@@ -1,0 +1,112 @@
+// casfs add FILE...: the everyday command, sha256sum's shape.
+#include <unistd.h>
+
+#include <optional>
+
+#include "CLI/CLI.hpp"
+#include "fmt/format.h"
+#include "tools/args.h"
+#include "tools/cli.h"
+#include "tools/copy.h"
+#include "tools/exit_codes.h"
+#include "tools/format.h"
+#include "tools/interrupt.h"
+
+namespace casfs::tools {
+namespace {
+
+constexpr const char* kName = "add";
+
+struct AddArgs {
+  std::vector<std::string> files;
+  std::string algorithm = "sha256";
+  std::vector<std::string> labels;
+};
+
+// Ingests one file under a fresh ref and commits it. Every failure aborts
+// the ingest: `add` never resumes (the file may have changed since), so a
+// leftover ingest would only be debris.
+Result<Digest> AddOne(LocalStore& store, const std::string& file, int index, Algorithm algorithm,
+                      const Labels& labels) {
+  auto input = Input::Open(file);
+  if (!input.ok()) return input.status();
+  LocalWriterOptions options;
+  options.ref = fmt::format("casfs-add-{}-{} {}", ::getpid(), index, file);
+  options.total = input->size().value_or(0);
+  options.mode = IngestOpenMode::kCreateOnly;
+  auto writer = store.OpenWriter(options);
+  if (!writer.ok()) return writer.status();
+
+  auto fail = [&](const Status& status) -> Status {
+    (void)(*writer)->Close();
+    (void)store.Abort(options.ref);
+    return status;
+  };
+  // containerd's writer names content by sha256 only; for another
+  // algorithm the name to commit under is computed here, as a user of the
+  // mount would (sha512sum, then mv to blobs/sha512/<hex>), and the engine
+  // verifies it at commit.
+  std::optional<Digester> digester;
+  if (algorithm != Algorithm::kSha256) digester.emplace(algorithm);
+  Progress progress(file, options.total);
+  Status copied = CopyTail(*input, **writer, options.ref, progress, digester ? &*digester : nullptr);
+  if (!copied.ok()) return fail(copied);
+  std::optional<Digest> expected;
+  if (digester) expected = digester->Current();
+  CommitOptions commit;
+  if (!labels.empty()) commit.labels = labels;
+  Status committed = (*writer)->Commit(input->size().value_or(0), expected, commit);
+  if (!committed.ok() && !committed.IsAlreadyExists()) return fail(committed);
+  if (expected) return *expected;
+  return (*writer)->CurrentDigest();
+}
+
+int Run(const GlobalOptions& globals, const AddArgs& args) {
+  auto algorithm = AlgorithmFromName(args.algorithm);
+  if (!algorithm) return Fail(kName, Status::InvalidArgument("unknown algorithm " + args.algorithm));
+  auto labels = ParseLabelArgs(args.labels);
+  if (!labels.ok()) return Fail(kName, labels.status());
+  auto store = OpenStore(globals, StoreAccess::kWrite);
+  if (!store.ok()) return Fail(kName, store.status());
+  CatchInterrupts();
+  int exit_code = kExitOk;
+  for (size_t i = 0; i < args.files.size(); ++i) {
+    const std::string& file = args.files[i];
+    auto digest = AddOne(**store, file, static_cast<int>(i), *algorithm, *labels);
+    if (Interrupted()) {
+      ReportText(kName, "interrupted; " + file + " was not added");
+      return kExitInterrupted;
+    }
+    if (!digest.ok()) {
+      Report(kName, digest.status());
+      if (exit_code == kExitOk) exit_code = ExitCodeFor(digest.status());
+      continue;
+    }
+    PrintText(digest->ToString() + "  " + file + "\n");
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+void AddAddCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
+  auto args = std::make_shared<AddArgs>();
+  CLI::App* app = casfs.add_subcommand(kName, "Store files, each under its own digest; print DIGEST  FILE");
+  app->add_option("FILE", args->files, "Files to store; - is standard input")->required();
+  app->add_option("-a,--algorithm", args->algorithm, "Digest algorithm of the names")
+      ->check(CLI::IsMember({"sha256", "sha384", "sha512"}))
+      ->type_name("ALG");
+  app->add_option("--label", args->labels, "Give every blob the label KEY=VALUE (repeatable)");
+  app->footer(R"(Each file is ingested, verified and committed durably; content already in
+the store is not stored twice. Output is one "DIGEST  FILE" line per file, as
+sha256sum prints. A file that cannot be added is reported on stderr and the
+others still are; the exit status is then that of the first failure.
+
+Examples:
+  casfs add photo.jpg notes.txt
+  tar c dir | casfs add -
+  casfs add --algorithm sha512 --label owner=me report.pdf)");
+  commands.push_back({app, [&globals, args] { return Run(globals, *args); }});
+}
+
+}  // namespace casfs::tools
