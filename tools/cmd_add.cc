@@ -96,7 +96,9 @@ void AddAddCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& c
   app->add_option("-a,--algorithm", args->algorithm, "Digest algorithm of the names")
       ->check(CLI::IsMember({"sha256", "sha384", "sha512"}))
       ->type_name("ALG");
-  app->add_option("--label", args->labels, "Give every blob the label KEY=VALUE (repeatable)");
+  app->add_option("--label", args->labels, "Give every blob the label KEY=VALUE (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("KEY=VALUE");
   app->footer(R"(Each file is ingested, verified and committed durably; content already in
 the store is not stored twice. Output is one "DIGEST  FILE" line per file, as
 sha256sum prints. A file that cannot be added is reported on stderr and the

@@ -238,6 +238,7 @@ void AddExportCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList
   CLI::App* app = casfs.add_subcommand(kName, "Write images to an OCI image layout folder");
   app->add_option("DIR", args->dir, "The layout to write (created, or added to)")->required();
   app->add_option("--tag", args->tags, "Export manifest or index DIGEST under NAME (repeatable)")
+      ->allow_extra_args(false)
       ->type_name("NAME=DIGEST");
   app->add_option("FILTER", args->filters,
                   "Also export every blob matching these containerd filters, named by its "

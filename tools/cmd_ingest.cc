@@ -104,7 +104,9 @@ void AddIngestCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList
   app->add_option("FILE", args->file, "Where the content comes from; - (the default) is standard input");
   app->add_option("--expected", args->expected, "Commit only if the content has this digest (ALG:HEX)");
   app->add_option("--total", args->total, "Commit only if the content has exactly N bytes");
-  app->add_option("--label", args->labels, "Give the blob the label KEY=VALUE (repeatable)")->take_all();
+  app->add_option("--label", args->labels, "Give the blob the label KEY=VALUE (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("KEY=VALUE");
   app->add_flag("--no-commit", args->no_commit, "Write and stop: the ingest stays active for a later resume");
   app->footer(R"(Resume: when REF is already active (casfs active), only the bytes it lacks
 are written: FILE is read from that offset, standard input has that many

@@ -66,6 +66,7 @@ void AddMountCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList&
   CLI::App* app = casfs.add_subcommand(kName, "Mount the store as a file tree (FUSE)");
   app->add_option("MOUNTPOINT", args->mountpoint, "An existing folder to mount on")->required();
   app->add_option("-o", args->options, "Mount options, comma-separated (see below); repeatable")
+      ->allow_extra_args(false)
       ->type_name("OPTS");
   app->add_flag("-f,--foreground", args->foreground, "Serve in this process and log to stderr");
   app->add_flag("-d,--debug", args->debug, "libfuse's request trace on stderr (implies -f)");

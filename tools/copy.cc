@@ -33,13 +33,16 @@ Status CopyTail(Input& input, Writer& writer, const std::string& ref, Progress& 
   progress.Set(done);
   while (true) {
     auto n = input.Read(buffer.data(), buffer.size());
+    if (n.ok() && *n > 0) {
+      // Even when interrupted: what was read is kept for the resume.
+      CASFS_RETURN_IF_ERROR(writer.Write(buffer.data(), *n));
+      if (also != nullptr) also->Update(buffer.data(), *n);
+      done += static_cast<int64_t>(*n);
+      progress.Set(done);
+    }
     if (Interrupted()) return InterruptedStatus();
     if (!n.ok()) return n.status();
     if (*n == 0) break;
-    CASFS_RETURN_IF_ERROR(writer.Write(buffer.data(), *n));
-    if (also != nullptr) also->Update(buffer.data(), *n);
-    done += static_cast<int64_t>(*n);
-    progress.Set(done);
     if (*n < buffer.size() && input.seekable()) break;  // a short positional read is the end
   }
   progress.Finish();

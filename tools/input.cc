@@ -69,7 +69,10 @@ Result<size_t> Input::Read(void* buf, size_t size) {
   auto* out = static_cast<char*>(buf);
   while (done < size) {
     ssize_t n = ::read(fd_, out + done, size - done);
-    if (n < 0) return Status::FromErrno("read " + name_, errno);
+    if (n < 0) {
+      if (done > 0 && errno == EINTR) break;  // hand over what arrived; the next call reports it
+      return Status::FromErrno("read " + name_, errno);
+    }
     if (n == 0) break;
     done += static_cast<size_t>(n);
   }

@@ -35,8 +35,9 @@ class Input {
   // and discarding. Returns the bytes skipped (fewer only at the end).
   Result<int64_t> Skip(int64_t count);
   // Reads up to `size` bytes, filling the buffer unless the end comes
-  // first; 0 at the end. An interrupted read (EINTR) is an error, so a
-  // signal can stop a command blocked on a pipe.
+  // first; 0 at the end. An interrupted read (EINTR) returns what arrived
+  // before it, or is an error when nothing did, so a signal can stop a
+  // command blocked on a pipe.
   Result<size_t> Read(void* buf, size_t size);
 
  private:

@@ -2,6 +2,7 @@
 // only wires them: global options, parsing, usage errors, dispatch.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "tools/cli.h"
@@ -46,8 +47,11 @@ int Main(int argc, char** argv) {
   CLI::App app("casfs: a content-addressed store with a FUSE face, on disk compatible with containerd's",
                "casfs");
   app.footer(kFooter);
-  app.require_subcommand(1);
-  app.fallthrough();  // global options may follow the subcommand: casfs ls --json
+  app.require_subcommand(0, 1);
+  // Global options may follow the subcommand (casfs ls --json); whatever
+  // nobody takes is left for the check below, which can name it.
+  app.fallthrough();
+  app.allow_extras();
   app.set_version_flag("--version", "casfs 0.1.0");
   app.add_option("--root", globals.root, "The store's folder (default: $CASFS_ROOT, else ~/.local/share/casfs)")
       ->type_name("DIR");
@@ -83,11 +87,27 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  std::string where = CommandPath(app);
+  std::vector<std::string> extras = app.remaining();
+  if (where.empty()) {
+    if (extras.empty()) {
+      std::fputs(app.help().c_str(), stderr);
+      return kExitUsage;
+    }
+    std::fprintf(stderr, "casfs: '%s' is not a casfs command (see 'casfs --help')\n", extras.front().c_str());
+    return kExitUsage;
+  }
+  if (!extras.empty()) {
+    std::fprintf(stderr, "casfs: %s: unexpected argument '%s' (see 'casfs %s --help')\n", where.c_str(),
+                 extras.front().c_str(), where.c_str());
+    return kExitUsage;
+  }
+
   SetUpLogging(globals.log_level.empty() ? "warn" : globals.log_level);
   for (const auto& command : commands) {
     if (command.app->parsed()) return command.run();
   }
-  return kExitUsage;  // unreachable: require_subcommand(1)
+  return kExitUsage;
 }
 
 }  // namespace
