@@ -495,6 +495,22 @@ std::optional<std::string> FieldValue(const FieldAdaptor& adaptor,
   return adaptor ? adaptor(fieldpath) : std::nullopt;
 }
 
+// RE2 accepts \C (any byte); Go's regexp, which containerd uses, refuses it.
+// Otherwise the two accept the same patterns. \Q...\E quotes literally in both.
+bool HasAnyByteEscape(std::string_view pattern) {
+  for (size_t i = 0; i + 1 < pattern.size(); ++i) {
+    if (pattern[i] != '\\') continue;
+    char next = pattern[++i];
+    if (next == 'C') return true;
+    if (next == 'Q') {
+      size_t end = pattern.find("\\E", i + 1);
+      if (end == std::string_view::npos) return false;
+      i = end + 1;
+    }
+  }
+  return false;
+}
+
 bool SelectorMatches(const Filter::Selector& selector, const FieldAdaptor& adaptor) {
   std::optional<std::string> value = FieldValue(adaptor, selector.fieldpath);
   switch (selector.op) {
@@ -535,11 +551,11 @@ Result<Filter> Filter::Parse(const std::vector<std::string>& filters) {
       re2::RE2::Options options;
       options.set_log_errors(false);
       auto regex = std::make_unique<re2::RE2>(selector.value, options);
-      if (regex->ok()) {
+      if (regex->ok() && !HasAnyByteEscape(selector.value)) {
         selector.regex = std::move(regex);
       } else {
         spdlog::debug("filters: selector {} is never true: invalid regular expression: {}",
-                      text, regex->error());
+                      text, regex->ok() ? "\\C is not supported" : regex->error());
       }
     }
     alternatives->push_back(std::move(selectors));

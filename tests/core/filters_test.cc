@@ -128,6 +128,12 @@ TEST_F(FilterTest, InvalidRegexIsFalseNotAParseError) {
   EXPECT_EQ(Matches("labels.foo~=("), "0000");
   EXPECT_EQ(Matches("labels.foo!=x,labels.foo~=[z-a]"), "0000");
   EXPECT_EQ(Matches(Strings{"labels.foo~=(", "labels.foo==bar"}), "1000");
+  // RE2 knows \C (any byte) but Go's regexp does not, so neither do we.
+  EXPECT_EQ(Matches("labels.foo~=\\C"), "0000");
+  EXPECT_EQ(Matches("labels.foo~=a|\\C"), "0000");
+  items_ = {{"", {{"foo", "x\\C"}}, {}}};
+  EXPECT_EQ(Matches("labels.foo~=\\\\C"), "1");   // an escaped backslash, then C
+  EXPECT_EQ(Matches("labels.foo~=\\Q\\C\\E"), "1");  // quoted literally
 }
 
 TEST_F(FilterTest, WhitespaceWhereTheGrammarAllowsIt) {
