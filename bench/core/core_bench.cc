@@ -416,6 +416,11 @@ void PrintMachine(const Config& config, const fs::path& ws) {
               static_cast<unsigned long>(sf.f_type), sf.f_type == 0xEF53 ? ", ext4" : "");
   std::printf("  rounds: %d after 1 warm-up, contenders alternate, order rotating%s\n",
               config.rounds, config.quick ? "  [--quick: smaller sizes, not for the record]" : "");
+  std::ifstream loadavg("/proc/loadavg");
+  std::string load1, load5, load15;
+  loadavg >> load1 >> load5 >> load15;
+  std::printf("  load average at start: %s %s %s (other work on the machine skews every figure)\n",
+              load1.c_str(), load5.c_str(), load15.c_str());
   std::printf("  containerd: %s\n", config.ctrbench.empty() ? "not measured (no --ctrbench)"
                                                              : config.ctrbench.c_str());
 }
@@ -437,6 +442,11 @@ int Main(int argc, char** argv) {
     config.small_count = 1000;
     config.resume_bytes = 64 * kMiB;
   }
+  for (char c : config.cases) {
+    if (std::string_view("abce").find(c) == std::string_view::npos) {
+      Die(std::string("unknown case '") + c + "' (a, b, c, e)");
+    }
+  }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
   std::string tmpl = (config.parent / "casfs-bench-XXXXXX").string();
@@ -456,7 +466,7 @@ int Main(int argc, char** argv) {
       case 'b': BenchLarge(config, buffer.get(), ws); break;
       case 'c': BenchSmall(config, buffer.get(), ws); break;
       case 'e': BenchResume(config, buffer.get(), ws); break;
-      default: Die(std::string("unknown case '") + c + "' (a, b, c, e)");
+      default: break;  // checked above
     }
   }
   fs::remove_all(ws);
