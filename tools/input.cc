@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <vector>
 
+#include "tools/interrupt.h"
+
 namespace casfs::tools {
 
 Result<Input> Input::Open(const std::string& path) {
@@ -68,6 +70,7 @@ Result<size_t> Input::Read(void* buf, size_t size) {
   size_t done = 0;
   auto* out = static_cast<char*>(buf);
   while (done < size) {
+    if (done > 0 && Interrupted()) break;
     ssize_t n = ::read(fd_, out + done, size - done);
     if (n < 0) {
       if (done > 0 && errno == EINTR) break;  // hand over what arrived; the next call reports it
