@@ -66,6 +66,14 @@ std::string DataIdentity(const struct stat& data) {
 
 Timestamp Mtime(const struct stat& st) { return Timestamp::FromTimespec(st.st_mtim); }
 
+// unlink, missing is fine; `durable` syncs the folder when a file went.
+Status Remove(const std::filesystem::path& file, bool durable) {
+  Status removed = posix::Unlink(file, /*missing_ok=*/false);
+  if (removed.IsNotFound()) return Status::Ok();
+  CASFS_RETURN_IF_ERROR(removed);
+  return durable ? posix::FsyncPath(file.parent_path()) : Status::Ok();
+}
+
 }  // namespace
 
 std::filesystem::path FilePath(const std::filesystem::path& dir, std::string_view name) {
@@ -112,11 +120,11 @@ int64_t ReadTotal(const std::filesystem::path& dir) {
   return ParseDecimal(*text).value_or(0);
 }
 
-Status WriteTotal(const std::filesystem::path& dir, int64_t total, bool atomic) {
+Status WriteTotal(const std::filesystem::path& dir, int64_t total, bool durable) {
   const std::filesystem::path file = FilePath(dir, Layout::kTotalFile);
-  if (total <= 0) return posix::Unlink(file, /*missing_ok=*/true);
+  if (total <= 0) return Remove(file, durable);
   const std::string text = std::to_string(total);
-  if (atomic) return posix::WriteFileAtomic(file, text, /*durable=*/false);
+  if (durable) return posix::WriteFileAtomic(file, text, /*durable=*/true);
   return posix::WriteFileInPlace(file, text);
 }
 
@@ -132,10 +140,11 @@ std::optional<Digest> ReadExpected(const std::filesystem::path& dir) {
   return *digest;
 }
 
-Status WriteExpected(const std::filesystem::path& dir, const std::optional<Digest>& expected) {
+Status WriteExpected(const std::filesystem::path& dir, const std::optional<Digest>& expected,
+                     bool durable) {
   const std::filesystem::path file = FilePath(dir, Layout::kExpectedFile);
-  if (!expected.has_value()) return posix::Unlink(file, /*missing_ok=*/true);
-  return posix::WriteFileAtomic(file, expected->ToString(), /*durable=*/false);
+  if (!expected.has_value()) return Remove(file, durable);
+  return posix::WriteFileAtomic(file, expected->ToString(), durable);
 }
 
 Result<Labels> ReadStagedLabels(const std::filesystem::path& dir) {
@@ -150,8 +159,8 @@ Result<Labels> ReadStagedLabels(const std::filesystem::path& dir) {
 
 Status WriteStagedLabels(const std::filesystem::path& dir, const Labels& labels) {
   const std::filesystem::path file = FilePath(dir, Layout::kStagedLabelsFile);
-  if (labels.empty()) return posix::Unlink(file, /*missing_ok=*/true);
-  return posix::WriteFileAtomic(file, EncodeLabels(labels), /*durable=*/false);
+  if (labels.empty()) return Remove(file, /*durable=*/true);
+  return posix::WriteFileAtomic(file, EncodeLabels(labels), /*durable=*/true);
 }
 
 std::optional<Timestamp> ReadTimestamp(const std::filesystem::path& file) {

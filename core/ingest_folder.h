@@ -41,17 +41,22 @@ Result<IngestStatus> ReadStatus(const std::filesystem::path& dir,
 
 // containerd: a missing or unparsable `total` is 0, silently.
 int64_t ReadTotal(const std::filesystem::path& dir);
-// `total` in containerd's form; <= 0 removes the file (with `atomic`,
-// written by tmp + rename for callers that hold no lock).
-Status WriteTotal(const std::filesystem::path& dir, int64_t total, bool atomic);
+// `total` in containerd's form; <= 0 removes the file. Without `durable`,
+// written in place as containerd does (a new ingest, under its lock); with
+// it, replaced by tmp + rename and synced, file and folder (a change made
+// while a writer may hold the ingest, which must survive a crash).
+Status WriteTotal(const std::filesystem::path& dir, int64_t total, bool durable);
 
 // casfs.expected; nullopt when absent or unparsable (logged).
 std::optional<Digest> ReadExpected(const std::filesystem::path& dir);
-Status WriteExpected(const std::filesystem::path& dir, const std::optional<Digest>& expected);
+// nullopt removes the file; `durable` as for WriteTotal.
+Status WriteExpected(const std::filesystem::path& dir, const std::optional<Digest>& expected,
+                     bool durable);
 
 // casfs.labels; empty when absent.
 Result<Labels> ReadStagedLabels(const std::filesystem::path& dir);
-// An empty set removes the file.
+// An empty set removes the file. Always durable: staged labels are
+// promised to survive a crash.
 Status WriteStagedLabels(const std::filesystem::path& dir, const Labels& labels);
 
 // A timestamp file (`startedat`, `updatedat`): parsed, or nullopt when it

@@ -419,7 +419,7 @@ Status LocalStore::SetIngestTotal(const std::string& ref, std::optional<int64_t>
     return Status::InvalidArgument("negative total " + std::to_string(*total) + " for ref " + Quoted(ref));
   }
   return impl_->WithIngest(ref, [&](const std::filesystem::path& dir) -> Status {
-    CASFS_RETURN_IF_ERROR(ingest::WriteTotal(dir, total.value_or(0), /*atomic=*/true));
+    CASFS_RETURN_IF_ERROR(ingest::WriteTotal(dir, total.value_or(0), /*durable=*/true));
     return ingest::WriteTimestamp(ingest::FilePath(dir, Layout::kUpdatedAtFile), Timestamp::Now());
   });
 }
@@ -427,7 +427,7 @@ Status LocalStore::SetIngestTotal(const std::string& ref, std::optional<int64_t>
 Status LocalStore::SetIngestExpected(const std::string& ref, const std::optional<Digest>& expected) {
   CASFS_RETURN_IF_ERROR(impl_->CheckWritable("set expected digest of " + Quoted(ref)));
   return impl_->WithIngest(ref, [&](const std::filesystem::path& dir) -> Status {
-    CASFS_RETURN_IF_ERROR(ingest::WriteExpected(dir, expected));
+    CASFS_RETURN_IF_ERROR(ingest::WriteExpected(dir, expected, /*durable=*/true));
     return ingest::WriteTimestamp(ingest::FilePath(dir, Layout::kUpdatedAtFile), Timestamp::Now());
   });
 }

@@ -128,9 +128,9 @@ Result<LocalWriter::Opened> LocalWriter::CreateNew(const Layout& layout,
     CASFS_RETURN_IF_ERROR(posix::WriteFileInPlace(ingest::FilePath(dir, Layout::kRefFile), options.ref));
     CASFS_RETURN_IF_ERROR(ingest::WriteTimestamp(ingest::FilePath(dir, Layout::kStartedAtFile), now));
     CASFS_RETURN_IF_ERROR(ingest::WriteTimestamp(ingest::FilePath(dir, Layout::kUpdatedAtFile), now));
-    if (options.total > 0) CASFS_RETURN_IF_ERROR(ingest::WriteTotal(dir, options.total, false));
+    if (options.total > 0) CASFS_RETURN_IF_ERROR(ingest::WriteTotal(dir, options.total, /*durable=*/false));
     if (options.expected.has_value()) {
-      CASFS_RETURN_IF_ERROR(ingest::WriteExpected(dir, options.expected));
+      CASFS_RETURN_IF_ERROR(ingest::WriteExpected(dir, options.expected, /*durable=*/false));
     }
     // O_RDWR rather than containerd's O_WRONLY: the writer reads back
     // out-of-order ranges to hash them. Same mode, no truncation.
@@ -202,7 +202,7 @@ Result<LocalWriter::Opened> LocalWriter::Resume(const Layout& layout,
   opened.status.ref = ref;
   opened.status.expected = ingest::ReadExpected(dir);
   if (options.expected.has_value() && opened.status.expected != options.expected) {
-    CASFS_RETURN_IF_ERROR(ingest::WriteExpected(dir, options.expected));
+    CASFS_RETURN_IF_ERROR(ingest::WriteExpected(dir, options.expected, /*durable=*/false));
     opened.status.expected = options.expected;
   }
 
@@ -218,9 +218,9 @@ Result<LocalWriter::Opened> LocalWriter::Resume(const Layout& layout,
     const Timestamp now = Timestamp::Now();
     CASFS_RETURN_IF_ERROR(ingest::WriteTimestamp(started_file, now));
     CASFS_RETURN_IF_ERROR(ingest::WriteTimestamp(updated_file, now));
-    CASFS_RETURN_IF_ERROR(ingest::WriteTotal(dir, options.total, false));
+    CASFS_RETURN_IF_ERROR(ingest::WriteTotal(dir, options.total, /*durable=*/false));
     if (!options.expected.has_value() && opened.status.expected.has_value()) {
-      CASFS_RETURN_IF_ERROR(ingest::WriteExpected(dir, std::nullopt));
+      CASFS_RETURN_IF_ERROR(ingest::WriteExpected(dir, std::nullopt, /*durable=*/false));
       opened.status.expected.reset();
     }
     opened.status.total = options.total;
@@ -586,7 +586,15 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
     committed = true;  // nothing of the ingest is left to checkpoint
     return Status::AlreadyExists("content " + actual.ToString());
   };
-  if (posix::Lstat(blob).ok()) return finish(merge_into_existing());
+  if (auto existing = posix::Lstat(blob); existing.ok()) {
+    if (!S_ISREG(existing->st_mode)) {
+      // Debris no Walk or Info reports; never mistake it for the blob.
+      return finish(Status::FromErrno("commit ref " + ref + ": " + blob.native() +
+                                          " is taken by something that is not a blob",
+                                      EISDIR));
+    }
+    return finish(merge_into_existing());
+  }
 
   // 3. Make the data file the blob it will be: labels, read-only mode,
   //    commit-time times; then one fsync makes content and inode durable.

@@ -212,6 +212,13 @@ TEST_F(LocalStoreTest, ADirectoryUnderABlobNameIsNoBlob) {
   EXPECT_TRUE(store_->Info(Sha256("dir")).status().IsNotFound());
   EXPECT_TRUE(store_->ReaderAt(Sha256("dir")).status().IsNotFound());
   EXPECT_TRUE(WalkDigests().empty());
+  // A commit of that content fails (it is not "already there") and keeps the ingest.
+  auto writer = Open("r");
+  CASFS_ASSERT_OK(writer->Write("dir", 3));
+  Status blocked = writer->Commit(3, Sha256("dir"));
+  EXPECT_FALSE(blocked.ok());
+  EXPECT_FALSE(blocked.IsAlreadyExists()) << blocked.ToString();
+  EXPECT_EQ(store_->GetStatus("r")->offset, 3);
   CASFS_EXPECT_OK(store_->Delete(Sha256("dir")));
   EXPECT_FALSE(Exists(store_->layout().BlobPath(Sha256("dir"))));
 }
