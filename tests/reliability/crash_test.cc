@@ -343,7 +343,7 @@ TEST(CrashMidIngest, CliKilledMidIngest) {
       ASSERT_TRUE(cli.WriteStdin(c.source().data(), static_cast<size_t>(k))) << cli.Describe();
       // Wait for the bytes to land, but only briefly: a CLI that buffers a
       // whole chunk before writing it is killed with less written.
-      WaitUntil([&] { return FileSize(c.data(ref)) == k; }, seconds(3));
+      WaitUntil([&] { return FileSize(c.data(ref)) == k; }, milliseconds(1500));
       cli.Signal(SIGKILL);
       ASSERT_TRUE(cli.Wait(seconds(10)));
       EXPECT_EQ(cli.term_signal(), SIGKILL) << cli.Describe();
