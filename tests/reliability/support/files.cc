@@ -363,7 +363,7 @@ XattrList ListXattrs(const fs::path& path) {
 }
 
 std::string ErrnoName(int err) {
-  if (err == 0) return "OK";
+  if (err == 0) return "ok";
   const char* name = strerrorname_np(err);
   return name ? name : "E" + std::to_string(err);
 }
