@@ -30,6 +30,8 @@ struct GlobalOptions {
 struct Command {
   CLI::App* app = nullptr;
   std::function<int()> run;
+  // The command sets up spdlog itself (the mount: syslog, log file).
+  bool owns_logging = false;
 };
 using CommandList = std::vector<Command>;
 

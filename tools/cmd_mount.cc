@@ -85,7 +85,7 @@ Examples:
   casfs mount /tmp/casfs
   casfs mount -o ro,allow_other /srv/blobs
   casfs --root /data/store mount -f /mnt/store)");
-  commands.push_back({app, [&globals, args] { return Run(globals, *args); }});
+  commands.push_back({app, [&globals, args] { return Run(globals, *args); }, /*owns_logging=*/true});
 }
 
 }  // namespace casfs::tools

@@ -103,9 +103,10 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  SetUpLogging(globals.log_level.empty() ? "warn" : globals.log_level);
   for (const auto& command : commands) {
-    if (command.app->parsed()) return command.run();
+    if (!command.app->parsed()) continue;
+    if (!command.owns_logging) SetUpLogging(globals.log_level.empty() ? "warn" : globals.log_level);
+    return command.run();
   }
   return kExitUsage;
 }
