@@ -26,8 +26,7 @@ struct AddArgs {
 // Ingests one file under a fresh ref and commits it. Every failure aborts
 // the ingest: `add` never resumes (the file may have changed since), so a
 // leftover ingest would only be debris.
-Result<Digest> AddOne(LocalStore& store, const std::string& file, int index, Algorithm algorithm,
-                      const Labels& labels) {
+Result<Digest> AddOne(LocalStore& store, const std::string& file, int index, const Labels& labels) {
   auto input = Input::Open(file);
   if (!input.ok()) return input.status();
   LocalWriterOptions options;
@@ -42,28 +41,27 @@ Result<Digest> AddOne(LocalStore& store, const std::string& file, int index, Alg
     (void)store.Abort(options.ref);
     return status;
   };
-  // containerd's writer names content by sha256 only; for another
-  // algorithm the name to commit under is computed here, as a user of the
-  // mount would (sha512sum, then mv to blobs/sha512/<hex>), and the engine
-  // verifies it at commit.
-  std::optional<Digester> digester;
-  if (algorithm != Algorithm::kSha256) digester.emplace(algorithm);
   Progress progress(file, options.total);
-  Status copied = CopyTail(*input, **writer, options.ref, progress, digester ? &*digester : nullptr);
+  Status copied = CopyTail(*input, **writer, options.ref, progress);
   if (!copied.ok()) return fail(copied);
-  std::optional<Digest> expected;
-  if (digester) expected = digester->Current();
   CommitOptions commit;
   if (!labels.empty()) commit.labels = labels;
-  Status committed = (*writer)->Commit(input->size().value_or(0), expected, commit);
+  Status committed = (*writer)->Commit(input->size().value_or(0), std::nullopt, commit);
   if (!committed.ok() && !committed.IsAlreadyExists()) return fail(committed);
-  if (expected) return *expected;
   return (*writer)->CurrentDigest();
 }
 
 int Run(const GlobalOptions& globals, const AddArgs& args) {
   auto algorithm = AlgorithmFromName(args.algorithm);
   if (!algorithm) return Fail(kName, Status::InvalidArgument("unknown algorithm " + args.algorithm));
+  if (*algorithm != Algorithm::kSha256) {
+    // The engine's Writer hashes and commits under sha256 only (containerd's
+    // rule), and blob files are the engine's to write. Refuse before reading
+    // anything rather than ingest and fail at commit.
+    return Fail(kName, Status::NotImplemented("--algorithm " + args.algorithm +
+                                              ": the store commits content under sha256 only; " +
+                                              args.algorithm + " blobs can be read, listed and verified, not added"));
+  }
   auto labels = ParseLabelArgs(args.labels);
   if (!labels.ok()) return Fail(kName, labels.status());
   auto store = OpenStore(globals, StoreAccess::kWrite);
@@ -72,7 +70,7 @@ int Run(const GlobalOptions& globals, const AddArgs& args) {
   int exit_code = kExitOk;
   for (size_t i = 0; i < args.files.size(); ++i) {
     const std::string& file = args.files[i];
-    auto digest = AddOne(**store, file, static_cast<int>(i), *algorithm, *labels);
+    auto digest = AddOne(**store, file, static_cast<int>(i), *labels);
     if (Interrupted()) {
       ReportText(kName, "interrupted; " + file + " was not added");
       return kExitInterrupted;
@@ -93,7 +91,7 @@ void AddAddCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& c
   auto args = std::make_shared<AddArgs>();
   CLI::App* app = casfs.add_subcommand(kName, "Store files, each under its own digest; print DIGEST  FILE");
   app->add_option("FILE", args->files, "Files to store; - is standard input")->required();
-  app->add_option("-a,--algorithm", args->algorithm, "Digest algorithm of the names")
+  app->add_option("-a,--algorithm", args->algorithm, "Digest algorithm of the names (sha256; see below)")
       ->check(CLI::IsMember({"sha256", "sha384", "sha512"}))
       ->type_name("ALG");
   app->add_option("--label", args->labels, "Give every blob the label KEY=VALUE (repeatable)")
@@ -103,11 +101,14 @@ void AddAddCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& c
 the store is not stored twice. Output is one "DIGEST  FILE" line per file, as
 sha256sum prints. A file that cannot be added is reported on stderr and the
 others still are; the exit status is then that of the first failure.
+--algorithm sha384 and sha512 are refused (exit 9): the store, like
+containerd's, names new content by sha256; blobs of those algorithms that
+are already in a root can be read, listed and verified.
 
 Examples:
   casfs add photo.jpg notes.txt
   tar c dir | casfs add -
-  casfs add --algorithm sha512 --label owner=me report.pdf)");
+  casfs add --label owner=me report.pdf)");
   commands.push_back({app, [&globals, args] { return Run(globals, *args); }});
 }
 

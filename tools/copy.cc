@@ -16,10 +16,9 @@ Status InterruptedStatus() { return Status::FromErrno("interrupted", EINTR); }
 
 }  // namespace
 
-Status CopyTail(Input& input, Writer& writer, const std::string& ref, Progress& progress, Digester* also) {
+Status CopyTail(Input& input, Writer& writer, const std::string& ref, Progress& progress) {
   int64_t held = writer.Size();
   if (held > 0) {
-    if (also != nullptr) return Status::Internal("CopyTail: cannot hash a resumed ingest from the middle");
     auto skipped = input.Skip(held);
     if (!skipped.ok()) return Interrupted() ? InterruptedStatus() : skipped.status();
     if (*skipped < held) {
@@ -36,7 +35,6 @@ Status CopyTail(Input& input, Writer& writer, const std::string& ref, Progress& 
     if (n.ok() && *n > 0) {
       // Even when interrupted: what was read is kept for the resume.
       CASFS_RETURN_IF_ERROR(writer.Write(buffer.data(), *n));
-      if (also != nullptr) also->Update(buffer.data(), *n);
       done += static_cast<int64_t>(*n);
       progress.Set(done);
     }

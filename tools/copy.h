@@ -1,7 +1,6 @@
 // Feeding a Writer from an Input, resuming where the ingest stands.
 #pragma once
 
-#include "core/digester.h"
 #include "core/writer.h"
 #include "tools/input.h"
 #include "tools/progress.h"
@@ -10,11 +9,10 @@ namespace casfs::tools {
 
 // Copies the input's bytes from writer.Size() on (what the ingest already
 // holds is skipped: sought past when the input is seekable, read and
-// dropped otherwise), until the input ends. `also`, when given, hashes
-// every byte written (only for fresh ingests: kInternal if the writer
-// already holds data). kFailedPrecondition when the input is shorter than
-// what the ingest holds (naming `ref` and the sizes). An interrupt
-// (interrupt.h) stops the copy with a non-ok status; nothing is committed.
-Status CopyTail(Input& input, Writer& writer, const std::string& ref, Progress& progress, Digester* also = nullptr);
+// dropped otherwise), until the input ends. kFailedPrecondition when the
+// input is shorter than what the ingest holds (naming `ref` and the sizes).
+// An interrupt (interrupt.h) stops the copy with a non-ok status once what
+// was read is written; nothing is committed.
+Status CopyTail(Input& input, Writer& writer, const std::string& ref, Progress& progress);
 
 }  // namespace casfs::tools

@@ -105,6 +105,21 @@ TEST_F(CliAdd, UnknownAlgorithmIsAUsageError) {
   EXPECT_NE(result.err.find("md5"), std::string::npos) << result;
 }
 
+// The engine commits under sha256 only; add says so before reading a byte.
+TEST_F(CliAdd, OtherAlgorithmsAreRefusedBeforeIngesting) {
+  for (const std::string algorithm : {"sha384", "sha512"}) {
+    RunResult result = Casfs({"add", "--algorithm", algorithm, File("a", "x")});
+    EXPECT_EQ(result.exit_code, 9) << result;
+    EXPECT_EQ(result.err, "casfs: add: --algorithm " + algorithm +
+                              ": the store commits content under sha256 only; " + algorithm +
+                              " blobs can be read, listed and verified, not added: not implemented\n");
+  }
+  EXPECT_EQ(Casfs({"ls", "-q"}).out, "");
+  EXPECT_EQ(Casfs({"active", "-q"}).out, "");
+  RunResult sha256 = Casfs({"add", "--algorithm", "sha256", File("b", "y")});
+  EXPECT_EQ(sha256.exit_code, 0) << sha256;
+}
+
 TEST_F(CliCat, WritesContentOfEveryDigestInOrder) {
   std::string big = RandomBytes(5 << 20, 2);
   std::string a = Add(big);
