@@ -102,8 +102,9 @@ void AddIngestCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList
   CLI::App* app = casfs.add_subcommand(kName, "Write content under a ref (resumable), commit it, print its digest");
   app->add_option("REF", args->ref, "The ingest's name; the same REF resumes an unfinished ingest")->required();
   app->add_option("FILE", args->file, "Where the content comes from; - (the default) is standard input");
-  app->add_option("--expected", args->expected, "Commit only if the content has this digest (ALG:HEX)");
-  app->add_option("--total", args->total, "Commit only if the content has exactly N bytes");
+  app->add_option("--expected", args->expected, "Commit only if the content has this digest (ALG:HEX)")
+      ->type_name("DIGEST");
+  app->add_option("--total", args->total, "Commit only if the content has exactly N bytes")->type_name("N");
   app->add_option("--label", args->labels, "Give the blob the label KEY=VALUE (repeatable)")
       ->allow_extra_args(false)
       ->type_name("KEY=VALUE");

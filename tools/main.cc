@@ -58,7 +58,7 @@ int Main(int argc, char** argv) {
   app.add_option("--log-level", globals.log_level, "Engine log level on stderr (default: warn)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical", "off"}))
       ->type_name("LEVEL");
-  app.add_flag("--json", globals.json, "Print JSON instead of a table (ls, info, active, verify)");
+  app.add_flag("--json", globals.json, "Print JSON instead of text (ls, info, active, verify, import, export)");
 
   CommandList commands;
   AddMountCommand(app, globals, commands);
