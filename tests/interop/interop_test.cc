@@ -332,6 +332,34 @@ TEST_F(InteropTest, CasfsResumesContainerdIngestWithoutTotal) {
   EXPECT_TRUE(Ctr({"read", root_, Sha256(data).ToString()}).out == data);
 }
 
+// containerd leaves `<file>.tmp` behind when an atomic timestamp write
+// fails (section 1.6 of the semantics); it ignores them, and so must casfs.
+TEST_F(InteropTest, CasfsIgnoresContainerdsLeftoverTmpFiles) {
+  const std::string data = Bytes(30'000, 13);
+  const std::string ref = "leftovers";
+  CtrOne({"partial", root_, ref, Input(data), "10000", "--total", "30000"});
+  fs::path dir = Layout(root_).IngestDir(ref);
+  std::ofstream(dir / "startedat.tmp") << "2001-02-03T04:05:0";
+  std::ofstream(dir / "updatedat.tmp") << "";
+
+  std::unique_ptr<LocalStore> store = OpenCasfs(root_);
+  ASSERT_NE(store, nullptr);
+  Result<std::vector<IngestStatus>> all = store->ListStatuses();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().offset, 10000);
+  WriterOptions options;
+  options.ref = ref;
+  options.total = 30000;
+  Result<std::unique_ptr<Writer>> w = store->OpenWriter(options);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ((*w)->Size(), 10000);
+  ASSERT_OK((*w)->Write(data.data() + 10000, data.size() - 10000));
+  ASSERT_OK((*w)->Commit(30000, Sha256(data)));
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_TRUE(Ctr({"read", root_, Sha256(data).ToString()}).out == data);
+}
+
 // containerd writes local time with the zone's offset; casfs must read it.
 TEST_F(InteropTest, CasfsReadsContainerdTimestampsWithAnOffset) {
   const std::string data = Bytes(50'000, 12);
