@@ -3,12 +3,12 @@
 // be used from many threads, and many processes may use one root at once.
 //
 // Commit recipe (the only way content enters blobs/):
-//   1. fsync the data file; check size, total, expected digest (the ingest
-//      is untouched by any failure up to step 5);
+//   1. check size, total, expected digest (the ingest is untouched by any
+//      failure up to step 5: what step 3 did is undone);
 //   2. if the blob exists: merge labels into it, remove the ingest,
 //      kAlreadyExists;
-//   3. on the data file: labels, mode 0444, atime = mtime = now; fsync again
-//      (so the inode's metadata is durable with its data);
+//   3. on the data file: labels, mode 0444, atime = mtime = now; then one
+//      fsync makes the content and the inode's metadata durable together;
 //   4. renameat2(data, blobs/sha256/<hex>, RENAME_NOREPLACE): a blob name
 //      only ever points at complete, verified, read-only content, and two
 //      refs committing the same content cannot both "create" it (the loser
@@ -17,6 +17,13 @@
 // containerd does the rename first and the chmod, times and labels after,
 // and never syncs a folder: a crash can lose a committed blob or show a
 // writable one.
+//
+// Label changes of blobs (Update, SetLabel, RemoveLabel, Delete, and a
+// commit that carries labels, from its existence check to its rename) are
+// serialised across processes by a flock on blobs/<alg>/ (label_store.h).
+//
+// A new ingest's folder is fsynced (and its parent) once its files exist,
+// so an ingest that a writer reported open survives a crash.
 //
 // Resume (OpenWriter on a ref whose folder exists): the folder's name is
 // sha256(ref), so the data belongs to the ref even when `ref`, `startedat`
@@ -86,8 +93,9 @@ class LocalStore final : public Store {
   Result<bool> RemoveLabel(const Digest& digest, const std::string& key);
 
   // Ingest extras for the mount and the CLI. None of them takes the ref's
-  // lock: each changes one small file atomically, and an open Writer
-  // re-reads them when it commits. kNotFound if the ref has no ingest.
+  // lock: each changes one small file atomically (and durably), and an open
+  // Writer re-reads them when it commits; a flock on the data file keeps
+  // two of them from interleaving. kNotFound if the ref has no ingest.
   //
   // sha256 of the ingest's bytes now, without a writer (reads the data,
   // resuming from the hash checkpoint when it is valid).

@@ -53,7 +53,7 @@ Result<std::unique_ptr<Writer>> LocalWriter::Open(const Layout& layout,
     // Before anything touches the disk: "nothing changes" when the content
     // is already there. (containerd checks after taking its lock, so a busy
     // ref reports Unavailable even then; casfs answers the more useful one.)
-    if (posix::Lstat(layout.BlobPath(*options.expected)).ok()) {
+    if (auto blob = posix::Lstat(layout.BlobPath(*options.expected)); blob.ok() && S_ISREG(blob->st_mode)) {
       return Status::AlreadyExists("content " + options.expected->ToString());
     }
   }
@@ -507,11 +507,19 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
   if (options.labels.has_value()) {
     if (Status valid = ValidateLabels(*options.labels); !valid.ok()) return finish(valid);
   }
-  if (Status hashed = CatchUpLocked(); !hashed.ok()) return finish(hashed);
-  const Digest actual = hash_.Current();
   auto st = posix::Fstat(fd);
   if (!st.ok()) return finish(st.status());
   const int64_t data_size = st->st_size;
+  if (data_size != size_.load(std::memory_order_relaxed)) {
+    // Changed behind our back (only a process that ignores our lock, such
+    // as containerd, can): what is verified must be what gets renamed.
+    spdlog::warn("ingest for ref {}: data is {} bytes, the writer knew {}", ref, data_size,
+                 size_.load(std::memory_order_relaxed));
+    InvalidateHashLocked();
+    size_.store(data_size, std::memory_order_release);
+  }
+  if (Status hashed = CatchUpLocked(); !hashed.ok()) return finish(hashed);
+  const Digest actual = hash_.Current();
   const int64_t stored_total = ingest::ReadTotal(dir_);
   const std::optional<Digest> stored_expected = ingest::ReadExpected(dir_);
   if (size > 0 && size != data_size) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -714,6 +715,30 @@ TEST_F(WriterTest, CommitWithManyLabelsUsesTheOverflowFile) {
   CASFS_ASSERT_OK(writer->Commit(5, Sha256("index"), CommitOptions{labels}));
   EXPECT_TRUE(Exists(store_->layout().LabelOverflowPath(Sha256("index"))));
   EXPECT_EQ(store_->Info(Sha256("index"))->labels, labels);
+}
+
+// A process that ignores casfs' lock (containerd) appends under an open
+// writer: the commit verifies and names exactly the bytes it renames.
+TEST_F(WriterTest, CommitVerifiesWhatIsInTheFileNotWhatTheWriterThinks) {
+  auto writer = Open("r");
+  CASFS_ASSERT_OK(writer->Write("mine", 4));
+  EXPECT_EQ(DigestText(*writer), Sha256("mine").ToString());
+  {
+    std::ofstream other(File("r", "data"), std::ios::binary | std::ios::app);
+    other << "+theirs";
+  }
+  Status wrong = writer->Commit(0, Sha256("mine"));
+  EXPECT_TRUE(wrong.Is(ErrorKind::kFailedPrecondition)) << wrong.ToString();
+  auto again = Open("r");
+  ASSERT_TRUE(again);
+  CASFS_ASSERT_OK(again->Write("x", 1));
+  {
+    std::ofstream other(File("r", "data"), std::ios::binary | std::ios::app);
+    other << "y";
+  }
+  CASFS_ASSERT_OK(again->Commit(0, std::nullopt));
+  EXPECT_EQ(ReadBlob(*store_, Sha256("mine+theirsxy")), "mine+theirsxy");
+  EXPECT_EQ(DigestText(*again), Sha256("mine+theirsxy").ToString());
 }
 
 TEST_F(WriterTest, FailedCommitLeavesACheckpointForTheRetry) {
