@@ -445,11 +445,34 @@ TEST_F(WriterTest, ResumeRepairsAReadOnlyDataFileLeftByACrashedCommit) {
     auto writer = Open("r");
     CASFS_ASSERT_OK(writer->Write("kept", 4));
   }
+  // What a crash between a commit's sync and its rename leaves: the data
+  // read-only, with the labels that commit meant to give the blob.
+  const std::string stray = EncodeLabels({{"from", "the crashed commit"}});
+  ASSERT_EQ(::setxattr(File("r", "data").c_str(), "user.casfs.labels", stray.data(), stray.size(), 0), 0);
   ASSERT_EQ(::chmod(File("r", "data").c_str(), 0444), 0);
   auto writer = Open("r");
   ASSERT_TRUE(writer);
   CASFS_ASSERT_OK(writer->Write("!", 1));
   CASFS_ASSERT_OK(writer->Commit(5, Sha256("kept!")));
+  // This commit set no labels: the blob does not inherit the stray ones.
+  EXPECT_TRUE(store_->Info(Sha256("kept!"))->labels.empty());
+}
+
+// What a crash between a commit's rename and the removal of its folder
+// leaves: a folder without data. It is no ingest, and the ref starts fresh.
+TEST_F(WriterTest, AFolderLeftByACrashedCommitIsDebris) {
+  {
+    auto writer = Open("r", 0, Sha256("old"));
+    CASFS_ASSERT_OK(store_->StageLabel("r", "k", "v"));
+  }
+  ASSERT_EQ(::unlink(File("r", "data").c_str()), 0);
+  EXPECT_TRUE(store_->GetStatus("r").status().IsNotFound());
+  EXPECT_TRUE(store_->ListStatuses()->empty());
+  auto writer = Open("r");
+  ASSERT_TRUE(writer);
+  EXPECT_EQ(writer->Size(), 0);
+  EXPECT_FALSE(writer->GetStatus().expected.has_value());
+  EXPECT_TRUE(store_->StagedLabels("r")->empty());
 }
 
 TEST_F(WriterTest, ExpectedAlreadyCommittedIsAlreadyExistsAndChangesNothing) {
