@@ -7,6 +7,7 @@
 #include "core/posix.h"
 #include "core/store_view.h"
 #include "fuse/handles.h"
+#include "fuse/op_support.h"
 
 namespace casfs::fuse {
 namespace {
@@ -108,7 +109,7 @@ Result<IngestStatus> Filesystem::IngestStatusOf(const std::string& ref) {
 Result<struct stat> Filesystem::AttrOf(Ino ino, const NodeKey& key) {
   switch (key.kind) {
     case NodeKind::kBlob: {
-      auto digest = Digest::Parse(std::string(AlgorithmName(key.algorithm)) + ":" + key.name);
+      auto digest = BlobDigest(key.algorithm, key.name);
       if (!digest.ok()) return digest.status();
       auto blob = StatBlob(store_->layout(), *digest);
       if (!blob.ok()) return blob.status();
@@ -122,6 +123,26 @@ Result<struct stat> Filesystem::AttrOf(Ino ino, const NodeKey& key) {
     default:
       return FolderAttr(ino, key);
   }
+}
+
+void Filesystem::NoteBlobOpened(Ino ino, int64_t size) {
+  std::lock_guard lock(open_blobs_mu_);
+  auto& [count, known] = open_blobs_[ino];
+  ++count;
+  known = size;
+}
+
+void Filesystem::NoteBlobClosed(Ino ino) {
+  std::lock_guard lock(open_blobs_mu_);
+  auto it = open_blobs_.find(ino);
+  if (it != open_blobs_.end() && --it->second.first == 0) open_blobs_.erase(it);
+}
+
+std::optional<int64_t> Filesystem::OpenBlobSize(Ino ino) const {
+  std::lock_guard lock(open_blobs_mu_);
+  auto it = open_blobs_.find(ino);
+  if (it == open_blobs_.end()) return std::nullopt;
+  return it->second.second;
 }
 
 double Filesystem::TimeoutFor(const NodeKey& key) const {

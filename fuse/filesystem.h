@@ -21,12 +21,19 @@
 // which is otherwise atomic or immutable after open. Handlers may block a
 // worker thread on the engine's I/O and on the bounded waits for a ref
 // (write slots, the engine's ref lock); nothing waits without a bound.
+//
+// A handler touches its open handle (fuse_file_info::fh) only before it
+// replies, locks included: the reply lets the kernel finish the call, and
+// the release that frees the handle may then run at once on another thread.
 #pragma once
 
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 
 #include <chrono>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -142,6 +149,10 @@ class Filesystem {
   void Commit(fuse_req_t req, const std::string& ingest_name, Algorithm algorithm, const std::string& hex,
               unsigned int flags);
 
+  // Fills `buf` with the entries of an open folder from `off` on, under
+  // the handle's lock.
+  Status FillDirBuffer(fuse_req_t req, Ino ino, const NodeKey& key, DirHandle* handle, size_t size, off_t off,
+                       bool plus, char* buf, size_t* used, std::vector<Ino>* referenced);
   // Builds the entries of a folder.
   Result<std::vector<DirEntry>> ListFolder(Ino ino, const NodeKey& key);
 
@@ -152,6 +163,15 @@ class Filesystem {
   const Timestamp started_;
   InodeTable inodes_;
   WriteSlots slots_;
+
+  // Blobs open for reading, by number: how many handles and the size, so
+  // that fstat of a blob deleted while open still answers (the kernel
+  // sends such a getattr without the handle).
+  void NoteBlobOpened(Ino ino, int64_t size);
+  void NoteBlobClosed(Ino ino);
+  std::optional<int64_t> OpenBlobSize(Ino ino) const;
+  mutable std::mutex open_blobs_mu_;  // leaf
+  std::unordered_map<Ino, std::pair<int, int64_t>> open_blobs_;
 };
 
 }  // namespace casfs::fuse

@@ -25,6 +25,7 @@ namespace casfs::fuse {
 // fsync under reader_mu.
 struct Filesystem::FileHandle {
   NodeKind kind = NodeKind::kBlob;
+  Ino ino = 0;  // kBlob: the number it was opened by (Filesystem::NoteBlobOpened)
   std::string ref;  // kIngest
   std::unique_ptr<BlobReader> reader;
   std::shared_ptr<Writer> writer;

@@ -173,8 +173,9 @@ int RunMount(const MountOptions& options) {
 
   fuse_loop_config* config = fuse_loop_cfg_create();
   unsigned threads = options.max_threads != 0 ? options.max_threads : 10;
+  // Only the maximum: libfuse 3.14 then keeps every thread it started
+  // (starting and ending threads per request costs more than idling).
   fuse_loop_cfg_set_max_threads(config, threads);
-  fuse_loop_cfg_set_idle_threads(config, threads);
   int loop = fuse_session_loop_mt(session.get(), config);
   fuse_loop_cfg_destroy(config);
   // A positive result is the signal that ended the loop (SIGINT, SIGTERM,

@@ -98,17 +98,29 @@ void Filesystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   auto key = Resolve(ino);
   if (!key) return ReplyErrno(req, ESTALE);
   DirHandle* handle = DirHandleOf(fi);
-  std::lock_guard lock(handle->mu);
-  if (off == 0 || !handle->loaded) {
-    auto entries = ListFolder(ino, *key);
-    if (!entries.ok()) return ReplyStatus(req, entries.status());
-    handle->entries = std::move(entries.value());
-    handle->loaded = true;
-  }
-
   std::unique_ptr<char[]> buf(new char[size]);
   size_t used = 0;
   std::vector<Ino> referenced;  // readdirplus: numbers whose count this reply raises
+  // The handle is left before replying: once the reply is out, the
+  // kernel may end the opendir and the handle go (releasedir) at once.
+  Status listed = FillDirBuffer(req, ino, *key, handle, size, off, plus, buf.get(), &used, &referenced);
+  if (!listed.ok()) return ReplyStatus(req, listed);
+  if (fuse_reply_buf(req, buf.get(), used) != 0) {
+    for (Ino referenced_ino : referenced) inodes_.Forget(referenced_ino, 1);
+  }
+}
+
+Status Filesystem::FillDirBuffer(fuse_req_t req, Ino ino, const NodeKey& key, DirHandle* handle, size_t size,
+                                 off_t off, bool plus, char* buf, size_t* used_out,
+                                 std::vector<Ino>* referenced) {
+  std::lock_guard lock(handle->mu);
+  if (off == 0 || !handle->loaded) {
+    auto entries = ListFolder(ino, key);
+    if (!entries.ok()) return entries.status();
+    handle->entries = std::move(entries.value());
+    handle->loaded = true;
+  }
+  size_t used = 0;
   for (size_t i = static_cast<size_t>(off); i < handle->entries.size(); ++i) {
     const DirEntry& entry = handle->entries[i];
     off_t next = static_cast<off_t>(i + 1);
@@ -117,7 +129,7 @@ void Filesystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
       struct stat st {};
       st.st_ino = entry.ino != 0 ? entry.ino : inodes_.Peek(entry.key);
       st.st_mode = entry.type;
-      added = fuse_add_direntry(req, buf.get() + used, size - used, entry.name.c_str(), &st, next);
+      added = fuse_add_direntry(req, buf + used, size - used, entry.name.c_str(), &st, next);
     } else if (entry.ino != 0) {
       // Folders: numbers and attributes, no reference ("." and ".." take
       // none; the fixed folders are never forgotten anyway).
@@ -129,7 +141,7 @@ void Filesystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         e.attr_timeout = TimeoutFor(entry.key);
         e.entry_timeout = 24 * 3600.0;
       }
-      added = fuse_add_direntry_plus(req, buf.get() + used, size - used, entry.name.c_str(), &e, next);
+      added = fuse_add_direntry_plus(req, buf + used, size - used, entry.name.c_str(), &e, next);
     } else {
       struct stat attr {};
       if (entry.status) {
@@ -141,19 +153,18 @@ void Filesystem::ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         attr = *now;
       }
       fuse_entry_param e = EntryFor(entry.key, attr);
-      added = fuse_add_direntry_plus(req, buf.get() + used, size - used, entry.name.c_str(), &e, next);
+      added = fuse_add_direntry_plus(req, buf + used, size - used, entry.name.c_str(), &e, next);
       if (added > size - used) {
         inodes_.Forget(e.ino, 1);  // not sent: no reference
       } else {
-        referenced.push_back(e.ino);
+        referenced->push_back(e.ino);
       }
     }
     if (added > size - used) break;
     used += added;
   }
-  if (fuse_reply_buf(req, buf.get(), used) != 0) {
-    for (Ino referenced_ino : referenced) inodes_.Forget(referenced_ino, 1);
-  }
+  *used_out = used;
+  return Status::Ok();
 }
 
 }  // namespace casfs::fuse

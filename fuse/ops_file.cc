@@ -74,6 +74,7 @@ void Filesystem::ReplyOpen(fuse_req_t req, std::unique_ptr<FileHandle> handle, f
   }
   // Interrupted: the kernel will not send a release for this handle.
   if (entry != nullptr) inodes_.Forget(entry->ino, 1);
+  if (handle->kind == NodeKind::kBlob) NoteBlobClosed(handle->ino);
   CloseWriter(handle.get());
 }
 
@@ -89,7 +90,9 @@ void Filesystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       if (!reader.ok()) return ReplyStatus(req, reader.status());
       auto handle = std::make_unique<FileHandle>();
       handle->kind = NodeKind::kBlob;
+      handle->ino = ino;
       handle->reader = std::move(reader.value());
+      NoteBlobOpened(ino, handle->reader->Size());
       fi->keep_cache = 1;
       fi->noflush = 1;
       return ReplyOpen(req, std::move(handle), fi, nullptr);
@@ -200,6 +203,7 @@ void Filesystem::Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 void Filesystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   (void)ino;
   std::unique_ptr<FileHandle> handle(HandleOf(fi));
+  if (handle->kind == NodeKind::kBlob) NoteBlobClosed(handle->ino);
   CloseWriter(handle.get());
   fuse_reply_err(req, 0);
 }
@@ -211,15 +215,22 @@ void Filesystem::Fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_i
   // Blobs are durable once committed.
   if (!handle->writer) return ReplyErrno(req, 0);
   // Any descriptor of the data file syncs it; a write-only handle opens a
-  // reader for that the first time.
-  std::lock_guard lock(handle->reader_mu);
-  if (!handle->reader) {
-    auto reader = store_->OpenIngestReader(handle->ref);
-    if (!reader.ok()) return ReplyStatus(req, reader.status());
-    handle->reader = std::move(reader.value());
+  // reader for that the first time. The lock is left before the reply:
+  // after it, the handle may be released at once.
+  Status synced;
+  {
+    std::lock_guard lock(handle->reader_mu);
+    if (!handle->reader) {
+      auto reader = store_->OpenIngestReader(handle->ref);
+      if (reader.ok()) {
+        handle->reader = std::move(reader.value());
+      } else {
+        synced = reader.status();
+      }
+    }
+    if (synced.ok() && handle->reader->fd() >= 0) synced = posix::Fsync(handle->reader->fd());
   }
-  if (handle->reader->fd() < 0) return ReplyErrno(req, 0);
-  ReplyStatus(req, posix::Fsync(handle->reader->fd()));
+  ReplyStatus(req, synced);
 }
 
 namespace {

@@ -63,10 +63,12 @@ void Filesystem::GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (!key) return ReplyErrno(req, ESTALE);
   auto attr = AttrOf(ino, *key);
   if (!attr.ok()) {
-    // fstat of a blob deleted while open: the handle still reads it.
-    FileHandle* handle = fi != nullptr ? HandleOf(fi) : nullptr;
-    if (attr.status().IsNotFound() && handle != nullptr && key->kind == NodeKind::kBlob && handle->reader) {
-      struct stat st = BlobAttr(ino, handle->reader->Size(), started_, started_);
+    // fstat of a blob deleted while open: its handles still read it.
+    (void)fi;
+    std::optional<int64_t> open_size;
+    if (attr.status().IsNotFound() && key->kind == NodeKind::kBlob) open_size = OpenBlobSize(ino);
+    if (open_size) {
+      struct stat st = BlobAttr(ino, *open_size, started_, started_);
       st.st_nlink = 0;
       fuse_reply_attr(req, &st, 0);
       return;

@@ -143,6 +143,10 @@ void Filesystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
   if (!n.starts_with(kUserPrefix)) return ReplyErrno(req, ENOTSUP);
   std::string text(value, size);
 
+  // A change right after close(2) must not race with the closing writer's
+  // own update of the ingest's files.
+  if (key->kind == NodeKind::kIngest) slots_.AwaitReleaseInFlight(key->name);
+
   if (n.starts_with(kVirtualPrefix)) {
     // On blobs every user.casfs.* name is read-only or reserved.
     if (key->kind == NodeKind::kBlob) return ReplyErrno(req, EPERM);
@@ -201,6 +205,7 @@ void Filesystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   std::string_view n(name);
   // Nothing is ever stored outside user.*.
   if (!n.starts_with(kUserPrefix)) return ReplyErrno(req, ENODATA);
+  if (key->kind == NodeKind::kIngest) slots_.AwaitReleaseInFlight(key->name);
 
   if (n.starts_with(kVirtualPrefix)) {
     if (key->kind == NodeKind::kBlob) return ReplyErrno(req, EPERM);

@@ -54,6 +54,21 @@ Result<WriteSlots::Claim> WriteSlots::Acquire(const std::string& ref) {
   }
 }
 
+void WriteSlots::AwaitReleaseInFlight(const std::string& ref) {
+  std::unique_lock lock(mu_);
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    auto it = slots_.find(ref);
+    if (it == slots_.end()) return;
+    const Slot& slot = *it->second;
+    bool closing = slot.releasing.load(std::memory_order_acquire);
+    bool flushed = slot.flushed.load(std::memory_order_acquire);
+    auto deadline = start + (closing ? closing_wait_ : release_wait_);
+    if (!(closing || flushed) || std::chrono::steady_clock::now() >= deadline) return;
+    released_.wait_until(lock, deadline);
+  }
+}
+
 std::shared_ptr<Writer> WriteSlots::ActiveWriter(const std::string& ref) const {
   std::lock_guard lock(mu_);
   auto it = slots_.find(ref);

@@ -88,6 +88,12 @@ class WriteSlots {
   // write holds it, or when a flushed one is not released in time.
   Result<Claim> Acquire(const std::string& ref);
 
+  // Waits (bounded as Acquire does) while `ref` is held by a handle that
+  // has been flushed or is being released, so that a change made right
+  // after close(2) does not race with that handle's close; returns at once
+  // when no handle holds it or one is in use.
+  void AwaitReleaseInFlight(const std::string& ref);
+
   // The writer of the handle holding `ref`, if one is open.
   std::shared_ptr<Writer> ActiveWriter(const std::string& ref) const;
 
