@@ -102,8 +102,20 @@ struct stat Filesystem::IngestAttr(Ino ino, const IngestStatus& status) const {
 }
 
 Result<IngestStatus> Filesystem::IngestStatusOf(const std::string& ref) {
-  if (auto writer = slots_.ActiveWriter(ref)) return writer->GetStatus();
-  return store_->GetStatus(ref);
+  // While this mount's writer is open it knows the data (size, times) best;
+  // total and expected may have been set since it opened (by this mount or
+  // the CLI), so those come from the files.
+  auto writer = slots_.ActiveWriter(ref);
+  auto status = store_->GetStatus(ref);
+  if (!status.ok() || !writer) return status;
+  IngestStatus open = writer->GetStatus();
+  if (open.total != status->total || open.expected != status->expected) {
+    // Changed behind the writer: that change's time is in the files.
+    open.updated_at = std::max(open.updated_at, status->updated_at);
+  }
+  open.total = status->total;
+  open.expected = status->expected;
+  return open;
 }
 
 Result<struct stat> Filesystem::AttrOf(Ino ino, const NodeKey& key) {

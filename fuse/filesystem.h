@@ -130,7 +130,8 @@ class Filesystem {
   void ReplyEntry(fuse_req_t req, const NodeKey& key, const struct stat& attr);
   void ReplyNegative(fuse_req_t req);
 
-  // The ingest's status now (from this mount's writer if one is open).
+  // The ingest's status now, from its files (and this mount's writer, if
+  // one is open, for the latest size and time).
   Result<IngestStatus> IngestStatusOf(const std::string& ref);
 
   // Opens a write handle for `ref`: claims its slot (waiting for a release
@@ -148,6 +149,10 @@ class Filesystem {
   Status TruncateIngest(const std::string& ref, int64_t size, fuse_file_info* fi);
   void Commit(fuse_req_t req, const std::string& ingest_name, Algorithm algorithm, const std::string& hex,
               unsigned int flags);
+  // The commit and the abort of one ingest, holding its write slot for
+  // their time only (the callers reply after it is given back).
+  Status CommitIngest(const std::string& ref, const Digest& digest, unsigned int flags);
+  Status AbortIngest(const std::string& ref);
 
   // Fills `buf` with the entries of an open folder from `off` on, under
   // the handle's lock.

@@ -35,36 +35,42 @@ void Filesystem::Commit(fuse_req_t req, const std::string& ingest_name, Algorith
   auto digest = BlobDigest(algorithm, hex);
   if (!digest.ok()) return ReplyStatus(req, digest.status());
 
-  auto claim = slots_.Acquire(*ref);
-  if (!claim.ok()) return ReplyStatus(req, claim.status());
+  // Replied only after the claim and the writer are given back: a writer
+  // opened right after rename(2) returns must find the ref free.
+  ReplyStatus(req, CommitIngest(*ref, *digest, flags));
+}
+
+Status Filesystem::CommitIngest(const std::string& ref, const Digest& digest, unsigned int flags) {
+  auto claim = slots_.Acquire(ref);
+  if (!claim.ok()) return claim.status();
   if (flags & RENAME_NOREPLACE) {
     // mv tries this first: an existing blob answers before any byte is read.
-    auto existing = StatBlob(store_->layout(), *digest);
-    if (existing.ok()) return ReplyErrno(req, EEXIST);
-    if (!existing.status().IsNotFound()) return ReplyStatus(req, existing.status());
+    auto existing = StatBlob(store_->layout(), digest);
+    if (existing.ok()) return Status::AlreadyExists("blob " + digest.ToString() + " exists");
+    if (!existing.status().IsNotFound()) return existing.status();
   }
 
   LocalWriterOptions writer_options;
-  writer_options.ref = *ref;
+  writer_options.ref = ref;
   writer_options.mode = IngestOpenMode::kResumeOnly;
   writer_options.lock_wait = options_.lock_wait;
   auto writer = store_->OpenWriter(writer_options);
-  if (!writer.ok()) return ReplyStatus(req, writer.status());
+  if (!writer.ok()) return writer.status();
 
   // Size against total, digest against expected and against the name, the
   // durable recipe, staged labels: all the engine's (LocalStore).
-  Status committed = (*writer)->Commit(0, *digest);
+  Status committed = (*writer)->Commit(0, digest);
   if (committed.ok() || committed.IsAlreadyExists()) {
     // The kernel moves its inode of the ingest to the blob's name: from now
     // on that number is the blob.
-    Ino ino = inodes_.Find(NodeKey::Ingest(*ref));
-    if (ino != 0) inodes_.Rebind(ino, NodeKey::Blob(algorithm, hex));
-    return ReplyErrno(req, 0);
+    Ino ino = inodes_.Find(NodeKey::Ingest(ref));
+    if (ino != 0) inodes_.Rebind(ino, NodeKey::Blob(digest.algorithm(), digest.hex()));
+    return Status::Ok();
   }
   auto actual = (*writer)->CurrentDigest();
-  spdlog::warn("commit refused: ref \"{}\" expected {} actual {}: {}", *ref, digest->ToString(),
+  spdlog::warn("commit refused: ref \"{}\" expected {} actual {}: {}", ref, digest.ToString(),
                actual.ok() ? actual->ToString() : "(" + actual.status().ToString() + ")", committed.ToString());
-  ReplyStatus(req, committed);
+  return committed;
 }
 
 void Filesystem::Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -87,11 +93,7 @@ void Filesystem::Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
       auto ref = DecodeRefName(n);
       if (!ref.ok()) return ReplyStatus(req, ref.status());
       if (options_.read_only) return ReplyErrno(req, EROFS);
-      auto claim = slots_.Acquire(*ref);
-      if (!claim.ok()) return ReplyStatus(req, claim.status());
-      auto status = store_->GetStatus(*ref);
-      if (!status.ok()) return ReplyStatus(req, status.status());
-      return ReplyStatus(req, store_->Abort(*ref));
+      return ReplyStatus(req, AbortIngest(*ref));
     }
     case NodeKind::kRoot:
     case NodeKind::kBlobsDir:
@@ -102,6 +104,15 @@ void Filesystem::Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     default:
       return ReplyErrno(req, ENOTDIR);
   }
+}
+
+Status Filesystem::AbortIngest(const std::string& ref) {
+  // The claim is given back before the caller replies.
+  auto claim = slots_.Acquire(ref);
+  if (!claim.ok()) return claim.status();
+  auto status = store_->GetStatus(ref);
+  if (!status.ok()) return status.status();
+  return store_->Abort(ref);
 }
 
 void Filesystem::Rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -130,6 +141,7 @@ void Filesystem::Mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode
   if (!handle.ok()) return ReplyStatus(req, handle.status());
   IngestStatus status = (*handle)->writer->GetStatus();
   Status closed = (*handle)->writer->Close();
+  handle->reset();  // the slot is free before the reply
   if (!closed.ok()) return ReplyStatus(req, closed);
   ReplyEntry(req, NodeKey::Ingest(*ref), IngestAttr(0, status));
 }
