@@ -136,6 +136,10 @@ Result<LocalWriter::Opened> LocalWriter::CreateNew(const Layout& layout,
     // out-of-order ranges to hash them. Same mode, no truncation.
     auto data = posix::Open(DataPath(dir), O_RDWR | O_CREAT, 0666);
     if (!data.ok()) return data.status();
+    // Status is the later of `updatedat` and the data's mtime; created last,
+    // the data would otherwise make a new ingest look updated after it
+    // started.
+    CASFS_RETURN_IF_ERROR(posix::SetTimes(data->get(), now.ToTimespec(), now.ToTimespec()));
     // The folder's entries (above all `data`) must survive a crash once
     // the writer reports bytes as written and synced.
     CASFS_RETURN_IF_ERROR(posix::FsyncPath(dir));
@@ -562,17 +566,22 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
   const bool new_algorithm_dir = !posix::Lstat(algorithm_dir).ok();
   if (Status made = posix::MakeDirs(algorithm_dir); !made.ok()) return finish(made);
 
-  // Label changes of blobs are serialised by the label lock; holding it
-  // from the existence check to the rename makes "exists: merge" and
-  // "new: write" exclusive for committers that carry labels.
+  // Label changes of blobs are serialised by the label lock. A commit that
+  // carries labels holds it from its (second) existence check to its
+  // rename, which makes "exists: merge" and "new: write" exclusive between
+  // such commits and against Update and Delete; it is never held across
+  // the data's fsync, so labelled commits still sync in parallel.
   posix::UniqueFd label_lock;
-  if (set_labels) {
+  auto lock_labels = [&]() -> Status {
+    if (!set_labels || label_lock.valid()) return Status::Ok();
     auto locked = labels_.Lock(actual.algorithm());
-    if (!locked.ok()) return finish(locked.status());
+    if (!locked.ok()) return locked.status();
     label_lock = std::move(*locked);
-  }
+    return Status::Ok();
+  };
 
-  // 2. Already there: merge our labels into the blob's, drop the ingest.
+  // 2. Already there: merge our labels into the blob's (under the label
+  //    lock), drop the ingest.
   auto merge_into_existing = [&]() -> Status {
     if (!labels.empty()) {
       auto blob_fd = posix::OpenForReadNoAtime(blob);
@@ -594,13 +603,25 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
     committed = true;  // nothing of the ingest is left to checkpoint
     return Status::AlreadyExists("content " + actual.ToString());
   };
-  if (auto existing = posix::Lstat(blob); existing.ok()) {
-    if (!S_ISREG(existing->st_mode)) {
-      // Debris no Walk or Info reports; never mistake it for the blob.
-      return finish(Status::FromErrno("commit ref " + ref + ": " + blob.native() +
-                                          " is taken by something that is not a blob",
-                                      EISDIR));
+  // Status of the blob path: absent (ok, false), a blob (ok, true), or
+  // debris that no Walk or Info reports, never to be mistaken for the blob.
+  auto blob_exists = [&]() -> Result<bool> {
+    auto existing = posix::Lstat(blob);
+    if (!existing.ok()) {
+      if (existing.status().IsNotFound()) return false;
+      return existing.status();
     }
+    if (!S_ISREG(existing->st_mode)) {
+      return Status::FromErrno("commit ref " + ref + ": " + blob.native() +
+                                   " is taken by something that is not a blob",
+                               EISDIR);
+    }
+    return true;
+  };
+  // Checked before the work of step 3, and again under the label lock.
+  if (auto exists = blob_exists(); !exists.ok() || *exists) {
+    if (!exists.ok()) return finish(exists.status());
+    if (Status locked = lock_labels(); !locked.ok()) return finish(locked);
     return finish(merge_into_existing());
   }
 
@@ -611,6 +632,7 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
   const struct timespec original_atime = st->st_atim;
   const struct timespec original_mtime = st->st_mtim;
   bool wrote_attribute = false;
+  bool needs_overflow = false;
   bool wrote_overflow = false;
   std::optional<std::string> previous_overflow;
   auto undo = [&]() {
@@ -618,7 +640,7 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
     if (wrote_attribute) {
       if (Status s = labels_.RemoveAttribute(fd); !s.ok()) spdlog::warn("commit undo: {}", s.ToString());
     }
-    if (wrote_overflow) {
+    if (wrote_overflow) {  // only ever under the label lock
       if (Status s = labels_.RestoreOverflow(actual, previous_overflow); !s.ok()) {
         spdlog::warn("commit undo: {}", s.ToString());
       }
@@ -629,15 +651,12 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
   };
   auto prepare = [&]() -> Status {
     if (set_labels) {
+      // The data file is ours alone until the rename: no lock needed.
       Status set = labels_.SetAttribute(fd, labels);
       if (set.ok()) {
         wrote_attribute = true;
       } else if (LabelStore::IsOverflowErrno(set)) {
-        auto previous = labels_.ReadOverflowRaw(actual);
-        if (!previous.ok()) return previous.status();
-        previous_overflow = std::move(*previous);
-        wrote_overflow = true;
-        CASFS_RETURN_IF_ERROR(labels_.WriteOverflow(actual, labels));
+        needs_overflow = true;  // the store's file: written under the lock, below
         CASFS_RETURN_IF_ERROR(labels_.RemoveAttribute(fd));
       } else {
         return set;
@@ -661,10 +680,24 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
   // 4. The blob name appears only now, pointing at complete, verified,
   //    read-only, durable content. RENAME_NOREPLACE settles a race between
   //    two refs committing the same content: one creates, one merges.
-  Status renamed = posix::RenameNoReplace(data_path, blob);
-  if (!renamed.ok()) {
+  auto publish = [&]() -> Status {
+    CASFS_RETURN_IF_ERROR(lock_labels());
+    auto exists = blob_exists();
+    if (!exists.ok()) return exists.status();
+    if (*exists) return Status::AlreadyExists("content " + actual.ToString());
+    if (needs_overflow) {
+      auto previous = labels_.ReadOverflowRaw(actual);
+      if (!previous.ok()) return previous.status();
+      previous_overflow = std::move(*previous);
+      wrote_overflow = true;
+      CASFS_RETURN_IF_ERROR(labels_.WriteOverflow(actual, labels));
+    }
+    return posix::RenameNoReplace(data_path, blob);
+  };
+  if (Status renamed = publish(); !renamed.ok()) {
     undo();
     if (renamed.IsAlreadyExists()) return finish(merge_into_existing());
+    label_lock.Reset();
     return finish(renamed.WithContext("commit ref " + ref));
   }
   committed = true;

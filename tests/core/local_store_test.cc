@@ -480,6 +480,16 @@ TEST_F(LocalStoreTest, StatusOfAnIngest) {
   EXPECT_GE(status->updated_at, status->started_at);
 }
 
+TEST_F(LocalStoreTest, ANewIngestWasUpdatedWhenItStarted) {
+  auto writer = Open("fresh");
+  ASSERT_TRUE(writer);
+  auto status = store_->GetStatus("fresh");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->started_at, status->updated_at);
+  EXPECT_EQ(status->started_at, writer->GetStatus().started_at);
+  EXPECT_EQ(store_->ListStatuses()->at(0).updated_at, status->started_at);
+}
+
 TEST_F(LocalStoreTest, StatusReadsContainerdsFilesLeniently) {
   const auto dir = store_->layout().IngestDir("r");
   CASFS_ASSERT_OK(posix::MakeDir(dir));
