@@ -33,6 +33,19 @@ TEST_F(CliIngest, FromFileCommitsAndPrintsTheDigest) {
   EXPECT_TRUE(Casfs({"cat", Sha256Of(data)}).out == data);
 }
 
+// script(1) gives casfs a terminal: the bar appears, and is erased again.
+TEST_F(CliIngest, ProgressBarOnlyOnATerminal) {
+  if (!HaveProgram("script")) GTEST_SKIP() << "script(1) is missing";
+  std::string file = File("f", RandomBytes(1 << 20, 4));
+  RunOptions options;
+  options.env = Env();
+  RunResult result = RunProgram("script", {"-qec", std::string(CASFS_BINARY) + " ingest r " + file, "/dev/null"}, options);
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_NE(result.out.find(" 100% 1.0 MiB/1.0 MiB "), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("/s ETA "), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("\r\033[K" + Sha256Of(ReadFile(file))), std::string::npos) << "erased before the digest";
+}
+
 TEST_F(CliIngest, FromStandardInputByDefault) {
   RunOptions options;
   options.input = "piped";
