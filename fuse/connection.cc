@@ -36,12 +36,17 @@ void Filesystem::Init(fuse_conn_info* conn) {
   // pay for them.
   want(FUSE_CAP_READDIRPLUS);
   want(FUSE_CAP_READDIRPLUS_AUTO);
+  // No POSIX ACLs: the kernel would cache "none" per inode, but it drops
+  // that cache with every attribute refresh (readdirplus, revalidation),
+  // so it would only add work.
+  refuse(FUSE_CAP_POSIX_ACL);
   // Not implemented here: the kernel keeps such locks locally.
   refuse(FUSE_CAP_POSIX_LOCKS);
   refuse(FUSE_CAP_FLOCK_LOCKS);
   bool passthrough = WantPassthrough(conn);
 
-  spdlog::info("fuse: protocol {}.{}, max_write {} KiB, max_readahead {} KiB, splice {}, passthrough {}",
+  spdlog::info("fuse: protocol {}.{}, max_write {} KiB, max_readahead {} KiB, splice {}, "
+               "passthrough {}",
                conn->proto_major, conn->proto_minor, conn->max_write / 1024, conn->max_readahead / 1024,
                (conn->want & FUSE_CAP_SPLICE_WRITE) ? "on" : "off",
                passthrough ? "on" : (PassthroughBuilt() ? "not offered by the kernel" : "not built"));

@@ -56,7 +56,7 @@ Status SetUpMountLogging(const LogTarget& target) {
     return Status::FromErrno("log file " + target.file.string() + ": " + e.what(), EIO);
   }
   logger->set_level(level);
-  logger->flush_on(spdlog::level::warn);
+  logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   fuse_set_log_func(LibfuseLog);
   return Status::Ok();
