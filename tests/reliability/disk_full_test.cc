@@ -87,9 +87,9 @@ class DiskFull : public ::testing::Test {
   }
 
   static void Figure(const std::string& scenario, int cases, int enospc) {
-    ReportFigure("disk-full (" + scenario + ")",
-                 std::to_string(cases) + " cases, " + std::to_string(enospc) +
-                     " got ENOSPC, store consistent, all resumed and committed after freeing space");
+    ReportVerdict("disk-full (" + scenario + ")",
+                  std::to_string(cases) + " cases, " + std::to_string(enospc) +
+                      " got ENOSPC, store consistent, all resumed and committed after freeing space");
   }
 
   TempDir dir_{"casfs-diskfull"};

@@ -80,7 +80,9 @@ class Unmount : public ::testing::Test {
         << "the ingest did not reach " << to << " bytes";
   }
 
-  static void Figure(const std::string& what) { ReportFigure("unmount (" + what + ")", "no hang, daemon exit 0, nothing lost"); }
+  static void Figure(const std::string& what) {
+    ReportVerdict("unmount (" + what + ")", "no hang, daemon exit 0, nothing lost");
+  }
 
   TempDir dir_{"casfs-unmount"};
   fs::path root_ = dir_ / "root";

@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "gtest/gtest.h"
+
 namespace casfs::reltest {
 
 namespace {
@@ -385,6 +387,18 @@ void ReportFigure(const std::string& scenario, const std::string& text) {
     std::ofstream out(file, std::ios::app);
     out << line << "\n";
   }
+}
+
+void ReportVerdict(const std::string& scenario, const std::string& ok_text) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  int failed = 0;
+  if (info != nullptr) {
+    const auto* result = info->result();
+    for (int i = 0; i < result->total_part_count(); ++i) {
+      if (result->GetTestPartResult(i).failed()) ++failed;
+    }
+  }
+  ReportFigure(scenario, failed == 0 ? ok_text : "FAILED (" + std::to_string(failed) + " failed checks)");
 }
 
 }  // namespace casfs::reltest

@@ -112,5 +112,9 @@ bool IsRoot();
 // and appends it to $CASFS_FIGURES_FILE when that is set (scripts/reliability
 // collects them for docs/reliability.md).
 void ReportFigure(const std::string& scenario, const std::string& text);
+// For scenarios whose figure is a verdict: prints `ok_text` when the
+// current test has no failure so far, else "FAILED" with the count of
+// failed checks, so a figure never claims more than the test saw.
+void ReportVerdict(const std::string& scenario, const std::string& ok_text);
 
 }  // namespace casfs::reltest
