@@ -176,15 +176,23 @@ Status WriteFileInPlace(const std::filesystem::path& path, std::string_view cont
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content, bool durable) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
+  // A write that fails (ENOSPC on a full disk) must not leave the temp
+  // file behind as debris in the folder it was meant to keep tidy.
+  auto discard = [&tmp](const Status& failed) {
+    (void)Unlink(tmp, /*missing_ok=*/true);
+    return failed;
+  };
   {
     // containerd's technique: "<file>.tmp", truncated, renamed over the file.
     auto fd = Open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0666);
     if (!fd.ok()) return fd.status();
-    CASFS_RETURN_IF_ERROR(WriteAll(fd->get(), content, tmp));
-    if (durable) CASFS_RETURN_IF_ERROR(Fsync(fd->get()));
-    CASFS_RETURN_IF_ERROR(fd->Close());
+    if (Status s = WriteAll(fd->get(), content, tmp); !s.ok()) return discard(s);
+    if (durable) {
+      if (Status s = Fsync(fd->get()); !s.ok()) return discard(s);
+    }
+    if (Status s = fd->Close(); !s.ok()) return discard(s);
   }
-  CASFS_RETURN_IF_ERROR(Rename(tmp, path));
+  if (Status s = Rename(tmp, path); !s.ok()) return discard(s);
   if (durable) return FsyncPath(path.parent_path());
   return Status::Ok();
 }
