@@ -39,7 +39,7 @@ Filesystem::Filesystem(std::unique_ptr<LocalStore> store, const FilesystemOption
       uid_(::getuid()),
       gid_(::getgid()),
       started_(Timestamp::Now()),
-      slots_(options.release_wait, options.closing_wait) {}
+      slots_(WriteSlots::Timing{options.release_wait, options.closing_wait, options.park_time}) {}
 
 Filesystem::~Filesystem() = default;
 

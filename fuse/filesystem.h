@@ -55,6 +55,9 @@ struct FilesystemOptions {
   // closed by its process, and this long for a release under way to finish.
   std::chrono::milliseconds release_wait{1000};
   std::chrono::milliseconds closing_wait{30000};
+  // A released handle's writer stays open this long for the rename or the
+  // reopen that usually follows (WriteSlots); 0 closes it at once.
+  std::chrono::milliseconds park_time{100};
   // The engine's wait for a ref locked by another process or mount.
   std::chrono::milliseconds lock_wait{1000};
 };
@@ -138,6 +141,9 @@ class Filesystem {
   // in flight) and opens the engine's writer in `mode`.
   Result<std::unique_ptr<FileHandle>> OpenWriteHandle(const std::string& ref, IngestOpenMode mode,
                                                        int flags);
+  // Ends a handle's write: parks its writer for the next claim of the ref
+  // (WriteSlots), which closes it later.
+  void EndWrite(FileHandle* handle);
   // Replies to open/create with `handle`, or cleans it up when the
   // request was interrupted.
   void ReplyOpen(fuse_req_t req, std::unique_ptr<FileHandle> handle, fuse_file_info* fi,

@@ -20,47 +20,51 @@
 #include "fuse/ref_name.h"
 
 namespace casfs::fuse {
-namespace {
-
-void CloseWriter(Filesystem::FileHandle* handle);
-
-}  // namespace
-
 Result<std::unique_ptr<Filesystem::FileHandle>> Filesystem::OpenWriteHandle(const std::string& ref,
                                                                            IngestOpenMode mode, int flags) {
   if (options_.read_only) return Status::ReadOnly("the mount is read-only");
   auto claim = slots_.Acquire(ref);
   if (!claim.ok()) return claim.status();
 
-  LocalWriterOptions writer_options;
-  writer_options.ref = ref;
-  writer_options.mode = mode;
-  writer_options.lock_wait = options_.lock_wait;
-  auto writer = store_->OpenWriter(writer_options);
-  if (!writer.ok()) return writer.status();
+  std::shared_ptr<Writer> writer = claim->writer();
+  if (writer) {
+    // A parked writer of this ref (the ingest exists and is ours).
+    if (mode == IngestOpenMode::kCreateOnly) {
+      claim->Park();
+      return Status::AlreadyExists("ingest " + ref + " exists");
+    }
+  } else {
+    LocalWriterOptions writer_options;
+    writer_options.ref = ref;
+    writer_options.mode = mode;
+    writer_options.lock_wait = options_.lock_wait;
+    auto opened = store_->OpenWriter(writer_options);
+    if (!opened.ok()) return opened.status();
+    writer = std::shared_ptr<Writer>(std::move(opened.value()));
+  }
 
   auto handle = std::make_unique<FileHandle>();
   handle->kind = NodeKind::kIngest;
   handle->ref = ref;
-  handle->writer = std::shared_ptr<Writer>(std::move(writer.value()));
+  handle->writer = std::move(writer);
   handle->claim = std::move(claim.value());
+  handle->claim.SetWriter(handle->writer);
   handle->append = (flags & O_APPEND) != 0;
   if ((flags & O_TRUNC) != 0 && handle->writer->Size() != 0) {
     Status truncated = handle->writer->Truncate(0);
     if (!truncated.ok()) {
-      (void)handle->writer->Close();
+      EndWrite(handle.get());
       return truncated;
     }
   }
   if ((flags & O_ACCMODE) == O_RDWR) {
     auto reader = store_->OpenIngestReader(ref);
     if (!reader.ok()) {
-      (void)handle->writer->Close();
+      EndWrite(handle.get());
       return reader.status();
     }
     handle->reader = std::move(reader.value());
   }
-  handle->claim.SetWriter(handle->writer);
   return handle;
 }
 
@@ -75,7 +79,7 @@ void Filesystem::ReplyOpen(fuse_req_t req, std::unique_ptr<FileHandle> handle, f
   // Interrupted: the kernel will not send a release for this handle.
   if (entry != nullptr) inodes_.Forget(entry->ino, 1);
   if (handle->kind == NodeKind::kBlob) NoteBlobClosed(handle->ino);
-  CloseWriter(handle.get());
+  EndWrite(handle.get());
 }
 
 void Filesystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -137,7 +141,7 @@ void Filesystem::Create(fuse_req_t req, fuse_ino_t parent, const char* name, mod
 
   if ((fi->flags & O_ACCMODE) == O_RDONLY) {
     // open(O_CREAT|O_RDONLY): the ingest now exists; the handle only reads.
-    CloseWriter(handle.get());
+    EndWrite(handle.get());
     auto reader = store_->OpenIngestReader(*ref);
     if (!reader.ok()) return ReplyStatus(req, reader.status());
     handle = std::make_unique<FileHandle>();
@@ -204,7 +208,7 @@ void Filesystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   (void)ino;
   std::unique_ptr<FileHandle> handle(HandleOf(fi));
   if (handle->kind == NodeKind::kBlob) NoteBlobClosed(handle->ino);
-  CloseWriter(handle.get());
+  EndWrite(handle.get());
   fuse_reply_err(req, 0);
 }
 
@@ -233,19 +237,12 @@ void Filesystem::Fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_i
   ReplyStatus(req, synced);
 }
 
-namespace {
-
-// Ends a handle's write: closes the engine's writer (syncing the data and
-// releasing the ref's lock), then gives the slot back, so that a writer
-// waiting for the slot finds the lock free.
-void CloseWriter(Filesystem::FileHandle* handle) {
-  if (!handle->writer) return;
-  handle->claim.MarkReleasing();
-  Status closed = handle->writer->Close();
-  if (!closed.ok()) spdlog::warn("closing ingest {}: {}", handle->ref, closed.ToString());
-  handle->claim.Reset();
+void Filesystem::EndWrite(FileHandle* handle) {
+  // The writer is parked (or closed, which syncs the data and releases the
+  // ref's lock) before the slot is given back, so that a writer waiting
+  // for the slot finds the lock free or the writer open for it.
+  if (handle->writer) handle->claim.Park();
+  handle->writer.reset();
 }
-
-}  // namespace
 
 }  // namespace casfs::fuse

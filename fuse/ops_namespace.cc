@@ -50,16 +50,22 @@ Status Filesystem::CommitIngest(const std::string& ref, const Digest& digest, un
     if (!existing.status().IsNotFound()) return existing.status();
   }
 
-  LocalWriterOptions writer_options;
-  writer_options.ref = ref;
-  writer_options.mode = IngestOpenMode::kResumeOnly;
-  writer_options.lock_wait = options_.lock_wait;
-  auto writer = store_->OpenWriter(writer_options);
-  if (!writer.ok()) return writer.status();
+  // The writer parked by the last handle's release, or the ingest resumed.
+  std::shared_ptr<Writer> writer = claim->writer();
+  if (!writer) {
+    LocalWriterOptions writer_options;
+    writer_options.ref = ref;
+    writer_options.mode = IngestOpenMode::kResumeOnly;
+    writer_options.lock_wait = options_.lock_wait;
+    auto opened = store_->OpenWriter(writer_options);
+    if (!opened.ok()) return opened.status();
+    writer = std::move(opened.value());
+  }
 
   // Size against total, digest against expected and against the name, the
-  // durable recipe, staged labels: all the engine's (LocalStore).
-  Status committed = (*writer)->Commit(0, digest);
+  // durable recipe, staged labels: all the engine's (LocalStore). Whatever
+  // the outcome, the writer ends here (Commit releases the ref's lock).
+  Status committed = writer->Commit(0, digest);
   if (committed.ok() || committed.IsAlreadyExists()) {
     // The kernel moves its inode of the ingest to the blob's name: from now
     // on that number is the blob.
@@ -67,7 +73,7 @@ Status Filesystem::CommitIngest(const std::string& ref, const Digest& digest, un
     if (ino != 0) inodes_.Rebind(ino, NodeKey::Blob(digest.algorithm(), digest.hex()));
     return Status::Ok();
   }
-  auto actual = (*writer)->CurrentDigest();
+  auto actual = writer->CurrentDigest();
   spdlog::warn("commit refused: ref \"{}\" expected {} actual {}: {}", ref, digest.ToString(),
                actual.ok() ? actual->ToString() : "(" + actual.status().ToString() + ")", committed.ToString());
   return committed;
@@ -110,6 +116,10 @@ Status Filesystem::AbortIngest(const std::string& ref) {
   // The claim is given back before the caller replies.
   auto claim = slots_.Acquire(ref);
   if (!claim.ok()) return claim.status();
+  if (auto parked = claim->writer()) {
+    Status closed = parked->Close();
+    if (!closed.ok()) return closed;
+  }
   auto status = store_->GetStatus(ref);
   if (!status.ok()) return status.status();
   return store_->Abort(ref);
@@ -140,9 +150,8 @@ void Filesystem::Mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode
   auto handle = OpenWriteHandle(*ref, IngestOpenMode::kCreateOnly, O_WRONLY);
   if (!handle.ok()) return ReplyStatus(req, handle.status());
   IngestStatus status = (*handle)->writer->GetStatus();
-  Status closed = (*handle)->writer->Close();
+  EndWrite(handle->get());
   handle->reset();  // the slot is free before the reply
-  if (!closed.ok()) return ReplyStatus(req, closed);
   ReplyEntry(req, NodeKey::Ingest(*ref), IngestAttr(0, status));
 }
 

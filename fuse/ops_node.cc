@@ -117,8 +117,8 @@ Status Filesystem::TruncateIngest(const std::string& ref, int64_t size, fuse_fil
   if (!opened.ok()) return opened.status();
   FileHandle& temporary = **opened;
   Status status = temporary.writer->Truncate(size);
-  Status closed = temporary.writer->Close();
-  return status.ok() ? closed : status;
+  EndWrite(&temporary);
+  return status;
 }
 
 void Filesystem::StatFs(fuse_req_t req, fuse_ino_t ino) {

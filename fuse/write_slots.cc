@@ -1,6 +1,34 @@
 #include "fuse/write_slots.h"
 
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
 namespace casfs::fuse {
+
+using Clock = std::chrono::steady_clock;
+
+WriteSlots::WriteSlots(const Timing& timing) : timing_(timing) {
+  if (timing_.park_time.count() > 0) closer_ = std::thread([this] { CloserLoop(); });
+}
+
+WriteSlots::~WriteSlots() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  parked_.notify_all();
+  if (closer_.joinable()) closer_.join();
+  // Whatever is still parked is closed now (at unmount).
+  std::vector<Due> parked;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ref, slot] : slots_) {
+      if (slot->parked) parked.push_back({ref, slot, slot->writer});
+    }
+  }
+  for (Due& d : parked) CloseAndRelease(d.ref, d.slot.get(), d.writer);
+}
 
 WriteSlots::Claim& WriteSlots::Claim::operator=(Claim&& other) noexcept {
   if (this != &other) {
@@ -11,6 +39,11 @@ WriteSlots::Claim& WriteSlots::Claim::operator=(Claim&& other) noexcept {
     other.slots_ = nullptr;
   }
   return *this;
+}
+
+std::shared_ptr<Writer> WriteSlots::Claim::writer() const {
+  std::lock_guard lock(slots_->mu_);
+  return slot_->writer;
 }
 
 void WriteSlots::Claim::SetWriter(std::shared_ptr<Writer> writer) {
@@ -26,6 +59,28 @@ void WriteSlots::Claim::MarkReleasing() {
   slots_->released_.notify_all();
 }
 
+void WriteSlots::Claim::Park() {
+  if (slots_ == nullptr) return;
+  WriteSlots* slots = slots_;
+  std::shared_ptr<Slot> slot = std::move(slot_);
+  std::string ref = std::move(ref_);
+  slots_ = nullptr;
+  std::shared_ptr<Writer> writer;
+  {
+    std::lock_guard lock(slots->mu_);
+    writer = slot->writer;
+  }
+  if (writer && slots->timing_.park_time.count() > 0) {
+    slots->ParkSlot(ref, slot);
+    return;
+  }
+  if (writer) {
+    slot->releasing.store(true, std::memory_order_release);
+    slots->released_.notify_all();
+  }
+  slots->CloseAndRelease(ref, slot.get(), writer);
+}
+
 void WriteSlots::Claim::Reset() {
   if (slots_ == nullptr) return;
   slots_->Release(ref_, slot_.get());
@@ -33,9 +88,31 @@ void WriteSlots::Claim::Reset() {
   slot_.reset();
 }
 
+void WriteSlots::ParkSlot(const std::string& ref, const std::shared_ptr<Slot>& slot) {
+  {
+    std::lock_guard lock(mu_);
+    slot->parked = true;
+    slot->parked_until = Clock::now() + timing_.park_time;
+    slot->flushed.store(false, std::memory_order_release);
+    slot->releasing.store(false, std::memory_order_release);
+  }
+  (void)ref;
+  released_.notify_all();  // a waiting claimant can take it over now
+  parked_.notify_all();
+}
+
+void WriteSlots::CloseAndRelease(const std::string& ref, const Slot* slot,
+                                 const std::shared_ptr<Writer>& writer) {
+  if (writer) {
+    Status closed = writer->Close();
+    if (!closed.ok()) spdlog::warn("closing ingest {}: {}", ref, closed.ToString());
+  }
+  Release(ref, slot);
+}
+
 Result<WriteSlots::Claim> WriteSlots::Acquire(const std::string& ref) {
   std::unique_lock lock(mu_);
-  auto start = std::chrono::steady_clock::now();
+  auto start = Clock::now();
   for (;;) {
     auto it = slots_.find(ref);
     if (it == slots_.end()) {
@@ -43,11 +120,16 @@ Result<WriteSlots::Claim> WriteSlots::Acquire(const std::string& ref) {
       slots_.emplace(ref, slot);
       return Claim(this, ref, std::move(slot));
     }
-    const Slot& slot = *it->second;
+    Slot& slot = *it->second;
+    if (slot.parked) {
+      // Taken over: the writer is still open and now this claim's.
+      slot.parked = false;
+      return Claim(this, ref, it->second);
+    }
     bool closing = slot.releasing.load(std::memory_order_acquire);
     bool flushed = slot.flushed.load(std::memory_order_acquire);
-    auto deadline = start + (closing ? closing_wait_ : release_wait_);
-    if (!(closing || flushed) || std::chrono::steady_clock::now() >= deadline) {
+    auto deadline = start + (closing ? timing_.closing_wait : timing_.release_wait);
+    if (!(closing || flushed) || Clock::now() >= deadline) {
       return Status::Unavailable("ref " + ref + " is open for writing through this mount");
     }
     released_.wait_until(lock, deadline);
@@ -56,15 +138,23 @@ Result<WriteSlots::Claim> WriteSlots::Acquire(const std::string& ref) {
 
 void WriteSlots::AwaitReleaseInFlight(const std::string& ref) {
   std::unique_lock lock(mu_);
-  auto start = std::chrono::steady_clock::now();
+  auto start = Clock::now();
   for (;;) {
     auto it = slots_.find(ref);
     if (it == slots_.end()) return;
-    const Slot& slot = *it->second;
-    bool closing = slot.releasing.load(std::memory_order_acquire);
-    bool flushed = slot.flushed.load(std::memory_order_acquire);
-    auto deadline = start + (closing ? closing_wait_ : release_wait_);
-    if (!(closing || flushed) || std::chrono::steady_clock::now() >= deadline) return;
+    std::shared_ptr<Slot> slot = it->second;
+    if (slot->parked) {
+      slot->parked = false;
+      slot->releasing.store(true, std::memory_order_release);
+      std::shared_ptr<Writer> writer = slot->writer;
+      lock.unlock();
+      CloseAndRelease(ref, slot.get(), writer);
+      return;
+    }
+    bool closing = slot->releasing.load(std::memory_order_acquire);
+    bool flushed = slot->flushed.load(std::memory_order_acquire);
+    auto deadline = start + (closing ? timing_.closing_wait : timing_.release_wait);
+    if (!(closing || flushed) || Clock::now() >= deadline) return;
     released_.wait_until(lock, deadline);
   }
 }
@@ -82,6 +172,36 @@ void WriteSlots::Release(const std::string& ref, const Slot* slot) {
     if (it != slots_.end() && it->second.get() == slot) slots_.erase(it);
   }
   released_.notify_all();
+}
+
+void WriteSlots::CloserLoop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    auto now = Clock::now();
+    auto next = Clock::time_point::max();
+    std::vector<Due> due;
+    for (auto& [ref, slot] : slots_) {
+      if (!slot->parked) continue;
+      if (slot->parked_until <= now) {
+        slot->parked = false;
+        slot->releasing.store(true, std::memory_order_release);
+        due.push_back({ref, slot, slot->writer});
+      } else {
+        next = std::min(next, slot->parked_until);
+      }
+    }
+    if (!due.empty()) {
+      lock.unlock();
+      for (Due& d : due) CloseAndRelease(d.ref, d.slot.get(), d.writer);
+      lock.lock();
+      continue;
+    }
+    if (next == Clock::time_point::max()) {
+      parked_.wait(lock);
+    } else {
+      parked_.wait_until(lock, next);
+    }
+  }
 }
 
 }  // namespace casfs::fuse

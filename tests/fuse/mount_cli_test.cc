@@ -18,7 +18,12 @@ namespace {
 
 // `casfs --root ROOT ARGS...` through the shell; its exit status.
 int Cli(const MountFixture& mount, const std::string& args, std::string* out = nullptr) {
-  return Sh(std::string(CASFS_CLI_BINARY) + " --root " + Q(mount.root()) + " " + args, out, 60);
+  std::string command = CASFS_CLI_BINARY;
+  command += " --root ";
+  command += Q(mount.root());
+  command += " ";
+  command += args;
+  return Sh(command, out, 60);
 }
 
 // The contract's bound, with room for a loaded machine.

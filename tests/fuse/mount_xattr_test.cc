@@ -132,7 +132,8 @@ TEST(MountLabelTest, MoreLabelNamesThanOneListCarriesIsE2big) {
   Labels labels;
   // 300 keys of 240 bytes: over the 64 KiB one listxattr returns.
   for (int i = 0; i < 300; ++i) {
-    std::string key = std::to_string(1000 + i) + std::string(236, 'k');
+    std::string key = std::to_string(1000 + i);
+    key.append(236, 'k');
     labels[key] = "v";
   }
   std::string hex = AddBlob(*store, "many names", labels);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 namespace casfs::fuse {
@@ -9,8 +10,25 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A writer that only counts its closes.
+class FakeWriter final : public Writer {
+ public:
+  std::atomic<int> closes{0};
+  Status Write(const void*, size_t) override { return Status::Ok(); }
+  Status WriteAt(int64_t, const void*, size_t) override { return Status::Ok(); }
+  int64_t Size() const override { return 0; }
+  Result<Digest> CurrentDigest() override { return EmptySha256(); }
+  IngestStatus GetStatus() const override { return {}; }
+  Status Truncate(int64_t) override { return Status::Ok(); }
+  Status Commit(int64_t, const std::optional<Digest>&, const CommitOptions&) override { return Status::Ok(); }
+  Status Close() override {
+    ++closes;
+    return Status::Ok();
+  }
+};
+
 TEST(WriteSlotsTest, OneHandlePerRef) {
-  WriteSlots slots(200ms, 2000ms);
+  WriteSlots slots(WriteSlots::Timing{200ms, 2000ms, 0ms});
   auto first = slots.Acquire("r");
   ASSERT_TRUE(first.ok());
   EXPECT_TRUE(slots.Acquire("r").status().Is(ErrorKind::kUnavailable));
@@ -20,7 +38,7 @@ TEST(WriteSlotsTest, OneHandlePerRef) {
 }
 
 TEST(WriteSlotsTest, AnUnflushedHandleIsRefusedAtOnce) {
-  WriteSlots slots(5000ms, 5000ms);
+  WriteSlots slots(WriteSlots::Timing{5000ms, 5000ms, 0ms});
   auto held = slots.Acquire("r");
   ASSERT_TRUE(held.ok());
   auto start = std::chrono::steady_clock::now();
@@ -29,7 +47,7 @@ TEST(WriteSlotsTest, AnUnflushedHandleIsRefusedAtOnce) {
 }
 
 TEST(WriteSlotsTest, AFlushedHandleIsWaitedForUntilItsRelease) {
-  WriteSlots slots(3000ms, 3000ms);
+  WriteSlots slots(WriteSlots::Timing{3000ms, 3000ms, 0ms});
   auto held = slots.Acquire("r");
   ASSERT_TRUE(held.ok());
   held->MarkFlushed();
@@ -43,7 +61,7 @@ TEST(WriteSlotsTest, AFlushedHandleIsWaitedForUntilItsRelease) {
 }
 
 TEST(WriteSlotsTest, AFlushedHandleThatStaysOpenIsRefusedAfterTheWait) {
-  WriteSlots slots(100ms, 3000ms);
+  WriteSlots slots(WriteSlots::Timing{100ms, 3000ms, 0ms});
   auto held = slots.Acquire("r");
   ASSERT_TRUE(held.ok());
   held->MarkFlushed();
@@ -54,7 +72,7 @@ TEST(WriteSlotsTest, AFlushedHandleThatStaysOpenIsRefusedAfterTheWait) {
 }
 
 TEST(WriteSlotsTest, AReleaseUnderWayIsWaitedForBeyondTheShortWait) {
-  WriteSlots slots(100ms, 5000ms);
+  WriteSlots slots(WriteSlots::Timing{100ms, 5000ms, 0ms});
   auto held = slots.Acquire("r");
   ASSERT_TRUE(held.ok());
   held->MarkFlushed();
@@ -70,7 +88,7 @@ TEST(WriteSlotsTest, AReleaseUnderWayIsWaitedForBeyondTheShortWait) {
 }
 
 TEST(WriteSlotsTest, ClaimsMoveAndReleaseOnce) {
-  WriteSlots slots(100ms, 100ms);
+  WriteSlots slots(WriteSlots::Timing{100ms, 100ms, 0ms});
   auto held = slots.Acquire("r");
   ASSERT_TRUE(held.ok());
   WriteSlots::Claim moved = std::move(held.value());
@@ -78,6 +96,97 @@ TEST(WriteSlotsTest, ClaimsMoveAndReleaseOnce) {
   EXPECT_FALSE(slots.Acquire("r").ok());
   moved = WriteSlots::Claim();
   EXPECT_TRUE(slots.Acquire("r").ok());
+}
+
+TEST(WriteSlotsTest, AParkedWriterIsTakenOverByTheNextClaim) {
+  WriteSlots slots(WriteSlots::Timing{100ms, 1000ms, 5000ms});
+  auto writer = std::make_shared<FakeWriter>();
+  {
+    auto claim = slots.Acquire("r");
+    ASSERT_TRUE(claim.ok());
+    EXPECT_EQ(claim->writer(), nullptr);
+    claim->SetWriter(writer);
+    claim->Park();
+  }
+  EXPECT_EQ(slots.ActiveWriter("r"), writer);
+  auto next = slots.Acquire("r");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->writer(), writer);
+  EXPECT_EQ(writer->closes, 0);
+  // Held again: a second claim is refused.
+  EXPECT_FALSE(slots.Acquire("r").ok());
+  next->Reset();
+  EXPECT_TRUE(slots.Acquire("r").ok());
+}
+
+TEST(WriteSlotsTest, AParkedWriterIsClosedAfterTheParkTime) {
+  WriteSlots slots(WriteSlots::Timing{100ms, 1000ms, 50ms});
+  auto writer = std::make_shared<FakeWriter>();
+  {
+    auto claim = slots.Acquire("r");
+    ASSERT_TRUE(claim.ok());
+    claim->SetWriter(writer);
+    claim->Park();
+  }
+  for (int i = 0; i < 200 && writer->closes == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(writer->closes, 1);
+  EXPECT_EQ(slots.ActiveWriter("r"), nullptr);
+  auto next = slots.Acquire("r");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->writer(), nullptr);
+}
+
+TEST(WriteSlotsTest, WithoutAParkTimeParkCloses) {
+  WriteSlots slots(WriteSlots::Timing{100ms, 1000ms, 0ms});
+  auto writer = std::make_shared<FakeWriter>();
+  auto claim = slots.Acquire("r");
+  ASSERT_TRUE(claim.ok());
+  claim->SetWriter(writer);
+  claim->Park();
+  EXPECT_EQ(writer->closes, 1);
+  EXPECT_TRUE(slots.Acquire("r").ok());
+}
+
+TEST(WriteSlotsTest, AwaitingAReleaseClosesAParkedWriter) {
+  WriteSlots slots(WriteSlots::Timing{100ms, 1000ms, 60000ms});
+  auto writer = std::make_shared<FakeWriter>();
+  auto claim = slots.Acquire("r");
+  ASSERT_TRUE(claim.ok());
+  claim->SetWriter(writer);
+  claim->Park();
+  slots.AwaitReleaseInFlight("r");
+  EXPECT_EQ(writer->closes, 1);
+  EXPECT_EQ(slots.ActiveWriter("r"), nullptr);
+}
+
+TEST(WriteSlotsTest, UnmountClosesWhatIsParked) {
+  auto writer = std::make_shared<FakeWriter>();
+  {
+    WriteSlots slots(WriteSlots::Timing{100ms, 1000ms, 60000ms});
+    auto claim = slots.Acquire("r");
+    ASSERT_TRUE(claim.ok());
+    claim->SetWriter(writer);
+    claim->Park();
+    EXPECT_EQ(writer->closes, 0);
+  }
+  EXPECT_EQ(writer->closes, 1);
+}
+
+TEST(WriteSlotsTest, AClaimWaitingForAReleaseTakesTheParkedWriter) {
+  WriteSlots slots(WriteSlots::Timing{3000ms, 3000ms, 5000ms});
+  auto writer = std::make_shared<FakeWriter>();
+  auto held = slots.Acquire("r");
+  ASSERT_TRUE(held.ok());
+  held->SetWriter(writer);
+  held->MarkFlushed();
+  std::thread release([&] {
+    std::this_thread::sleep_for(50ms);
+    held->Park();
+  });
+  auto next = slots.Acquire("r");
+  release.join();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->writer(), writer);
 }
 
 }  // namespace
