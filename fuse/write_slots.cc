@@ -8,9 +8,7 @@ namespace casfs::fuse {
 
 using Clock = std::chrono::steady_clock;
 
-WriteSlots::WriteSlots(const Timing& timing) : timing_(timing) {
-  if (timing_.park_time.count() > 0) closer_ = std::thread([this] { CloserLoop(); });
-}
+WriteSlots::WriteSlots(const Timing& timing) : timing_(timing) {}
 
 WriteSlots::~WriteSlots() {
   {
@@ -91,6 +89,10 @@ void WriteSlots::Claim::Reset() {
 void WriteSlots::ParkSlot(const std::string& ref, const std::shared_ptr<Slot>& slot) {
   {
     std::lock_guard lock(mu_);
+    // Started with the first parked writer, not before: the background
+    // mount forks after the filesystem is made, and a thread does not
+    // survive a fork.
+    if (!closer_.joinable() && !stop_) closer_ = std::thread([this] { CloserLoop(); });
     slot->parked = true;
     slot->parked_until = Clock::now() + timing_.park_time;
     slot->flushed.store(false, std::memory_order_release);

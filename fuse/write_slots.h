@@ -151,7 +151,7 @@ class WriteSlots {
   std::condition_variable parked_;    // for the closer: a writer was parked, or stop
   std::map<std::string, std::shared_ptr<Slot>> slots_;
   bool stop_ = false;
-  std::thread closer_;
+  std::thread closer_;  // started by the first Park; guarded by mu_
 };
 
 }  // namespace casfs::fuse

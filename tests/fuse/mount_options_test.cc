@@ -88,6 +88,20 @@ TEST(MountOptionsTest, BackgroundModeReturnsOnceTheMountWorks) {
   EXPECT_NE(mnt.st_dev, parent.st_dev);
   WriteAll(dir / "mnt/ingest/bg", "background");
   EXPECT_EQ(ReadAll(dir / "mnt/ingest/bg"), "background");
+  // The daemon's writer of a closed handle is let go (within the engine's
+  // wait) also after the fork into the background.
+  {
+    auto store = LocalStore::Open(dir / "root");
+    ASSERT_TRUE(store.ok());
+    LocalWriterOptions options;
+    options.ref = "bg";
+    options.lock_wait = std::chrono::milliseconds(3000);
+    auto writer = (*store)->OpenWriter(options);
+    EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+    if (writer.ok()) {
+      EXPECT_TRUE((*writer)->Close().ok());
+    }
+  }
   EXPECT_EQ(Sh("fusermount3 -u " + Q(dir / "mnt")), 0);
   EXPECT_TRUE(WaitMounted(dir / "mnt", false, 5000));
   if (!WaitMounted(dir / "mnt", false, 0)) Sh("fusermount3 -uz " + Q(dir / "mnt"));
