@@ -15,12 +15,18 @@
 //
 // Concurrency: libfuse's multi-threaded loop calls handlers on many
 // threads at once. The engine is thread-safe; the state here is the inode
-// table and the write slots, each guarded by its own leaf mutex (never
-// held while calling the engine or another lock), and per-handle state,
+// table, the write slots and the open-blob sizes, and per-handle state,
 // which the kernel serialises where it matters (writes to one inode) and
 // which is otherwise atomic or immutable after open. Handlers may block a
 // worker thread on the engine's I/O and on the bounded waits for a ref
 // (write slots, the engine's ref lock); nothing waits without a bound.
+//
+// Lock order, outer to inner: a folder handle's mutex (held while its
+// listing is taken and copied out) or a file handle's reader_mu (held
+// while a reader is opened for fsync); then the engine's own locks; then
+// the leaves: InodeTable's, WriteSlots' and open_blobs_mu_. A leaf is held
+// only inside its own short methods, never while calling the engine or
+// closing a writer.
 //
 // A handler touches its open handle (fuse_file_info::fh) only before it
 // replies, locks included: the reply lets the kernel finish the call, and
