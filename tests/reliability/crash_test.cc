@@ -361,9 +361,12 @@ TEST(CrashMidIngest, CliKilledMidIngest) {
   EXPECT_EQ(tally.lost_or_corrupt, 0);
 }
 
-const std::vector<std::string>& CommitPoints() {
-  static const std::vector<std::string> points = {"commit:before-sync", "commit:after-sync",
-                                                  "commit:after-rename"};
+// Each commit point, `rounds` times (with a different size each time).
+std::vector<std::string> CommitPoints(int rounds) {
+  std::vector<std::string> points;
+  for (int r = 0; r < rounds; ++r) {
+    for (const char* p : {"commit:before-sync", "commit:after-sync", "commit:after-rename"}) points.push_back(p);
+  }
   return points;
 }
 
@@ -395,12 +398,12 @@ TEST(CrashMidIngest, MountDaemonKilledDuringCommit) {
   CASFS_REQUIRE_FUSE();
   Tally tally;
   int run = 0;
-  for (const auto& point : CommitPoints()) {
+  for (const auto& point : CommitPoints(LongMode() ? 4 : 1)) {
     if (!BinaryHasFaultPoint(point)) {
       std::printf("  %s: not wired into the engine yet, skipped\n", point.c_str());
       continue;
     }
-    CrashRun c("casfs-crash-commit", SourceSize() / 4, 400 + run);
+    CrashRun c("casfs-crash-commit", SourceSize() / 4 + static_cast<size_t>(run) * 4099, 400 + run);
     std::string ref = "commit-" + std::to_string(run++);
     {
       std::string error;
@@ -458,12 +461,12 @@ TEST(CrashMidIngest, CliKilledDuringCommit) {
   CASFS_REQUIRE_BINARY();
   Tally tally;
   int run = 0;
-  for (const auto& point : CommitPoints()) {
+  for (const auto& point : CommitPoints(LongMode() ? 4 : 1)) {
     if (!BinaryHasFaultPoint(point)) {
       std::printf("  %s: not wired into the engine yet, skipped\n", point.c_str());
       continue;
     }
-    CrashRun c("casfs-crash-clicommit", SourceSize() / 4, 500 + run);
+    CrashRun c("casfs-crash-clicommit", SourceSize() / 4 + static_cast<size_t>(run) * 4099, 500 + run);
     std::string ref = "clicommit-" + std::to_string(run++);
     ProcessOptions o;
     o.env = {"CASFS_FAULT=" + point};

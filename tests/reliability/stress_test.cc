@@ -138,6 +138,16 @@ class Tallies {
     }
     return out.str();
   }
+  // Successful outcomes of the operations whose name contains `part`.
+  int64_t OkOf(const std::string& part) const {
+    int64_t n = 0;
+    for (const auto& [op, outcomes] : counts_) {
+      if (op.find(part) == std::string::npos) continue;
+      auto ok = outcomes.find("ok");
+      if (ok != outcomes.end()) n += ok->second;
+    }
+    return n;
+  }
   const std::set<std::string>& commits() const { return commits_; }
   int64_t commit_count() const { return commit_count_; }
   int64_t unexpected() const { return unexpected_; }
@@ -407,7 +417,9 @@ TEST(Stress, MountAndCliProcessesAndThreads) {
   std::printf("  operations by kind and outcome:\n%s", all.Table().c_str());
   ReportFigure("stress (mount + CLI, " + std::to_string(processes) + " processes x " + std::to_string(threads) +
                    " threads, " + std::to_string(static_cast<int>(duration)) + " s)",
-               std::to_string(all.Operations()) + " operations; errors by kind: " + all.ErrorsByKind() + "; " +
+               std::to_string(all.Operations()) + " operations (" +
+                   std::to_string(all.OkOf("commit") + all.OkOf("cli-ingest") + all.OkOf("cli-add")) +
+                   " commits); errors by kind: " + all.ErrorsByKind() + "; " +
                    std::to_string(all.unexpected()) + " unexpected; " + std::to_string(all.commits().size()) +
                    " never-deleted digests reported committed, " + std::to_string(missing) + " missing; " +
                    std::to_string(audit.blobs) + " blobs at the end, " + std::to_string(audit.bad.size()) +
@@ -544,7 +556,8 @@ TEST(Stress, EngineThreads) {
   std::printf("  operations by kind and outcome:\n%s", tallies.Table().c_str());
   ReportFigure("stress (engine, " + std::to_string(threads) + " threads on 2 stores, " +
                    std::to_string(static_cast<int>(duration)) + " s)",
-               std::to_string(tallies.Operations()) + " operations; errors by kind: " + tallies.ErrorsByKind() +
+               std::to_string(tallies.Operations()) + " operations (" + std::to_string(tallies.OkOf("commit")) +
+                   " commits); errors by kind: " + tallies.ErrorsByKind() +
                    "; " + std::to_string(tallies.unexpected()) + " unexpected; " +
                    std::to_string(tallies.commits().size()) + " never-deleted digests reported committed, " +
                    std::to_string(missing) + " missing; " + std::to_string(audit.blobs) + " blobs, " +

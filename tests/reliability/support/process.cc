@@ -197,10 +197,11 @@ bool Process::Wait(std::chrono::milliseconds timeout) {
 
 void Process::Signal(int sig) {
   if (pid_ <= 0 || reaped_) return;
-  // The group first (what the child started), then the child itself, in
-  // case it moved to a group of its own (a daemon's setsid).
-  kill(-pid_, sig);
-  kill(pid_, sig);
+  // The whole group (the child and what it started); the child alone if
+  // the group is gone (it moved to a session of its own). Never both: a
+  // second SIGTERM that lands after a daemon's clean shutdown restored the
+  // default handlers would kill it.
+  if (kill(-pid_, sig) != 0) kill(pid_, sig);
 }
 
 void Process::KillAndReap() {
