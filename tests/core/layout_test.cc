@@ -3,11 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
 
 namespace casfs {
 namespace {
 
-const char* kEmptyHex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const std::string kEmptyHex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 TEST(LayoutTest, BlobPathsAreAlgorithmThenHex) {
   Layout layout("/r");
