@@ -46,7 +46,9 @@ class FileReader final : public BlobReader {
 Result<std::unique_ptr<BlobReader>> OpenReader(const std::filesystem::path& path, Status missing) {
   auto fd = posix::OpenForReadNoAtime(path);
   if (!fd.ok()) {
-    if (fd.status().IsNotFound()) return missing;
+    // ELOOP: a symlink where a file belongs is no blob (or ingest), and is
+    // never followed out of the root.
+    if (fd.status().IsNotFound() || fd.status().sys_errno() == ELOOP) return missing;
     return fd.status();
   }
   auto st = posix::Fstat(fd->get());
@@ -113,7 +115,7 @@ struct LocalStore::Impl {
     }
     auto fd = posix::OpenForReadNoAtime(path);
     if (!fd.ok()) {
-      if (fd.status().IsNotFound()) return NoBlob(digest);
+      if (fd.status().IsNotFound() || fd.status().sys_errno() == ELOOP) return NoBlob(digest);
       return fd.status();
     }
     auto st = posix::Fstat(fd->get());
@@ -187,7 +189,7 @@ Result<std::unique_ptr<BlobReader>> LocalStore::ReaderAt(const Digest& digest) {
 
 Result<BlobInfo> LocalStore::Info(const Digest& digest) {
   const std::filesystem::path path = impl_->layout.BlobPath(digest);
-  auto st = posix::Stat(path);
+  auto st = posix::Lstat(path);
   if (!st.ok()) {
     if (st.status().IsNotFound()) return NoBlob(digest);
     return st.status();

@@ -77,10 +77,10 @@ Result<UniqueFd> Open(const std::filesystem::path& path, int flags, mode_t mode)
 }
 
 Result<UniqueFd> OpenForReadNoAtime(const std::filesystem::path& path) {
-  int fd = RetryEintr([&] { return ::open(path.c_str(), O_RDONLY | O_NOATIME | O_CLOEXEC); });
+  int fd = RetryEintr([&] { return ::open(path.c_str(), O_RDONLY | O_NOATIME | O_NOFOLLOW | O_CLOEXEC); });
   if (fd < 0 && errno == EPERM) {
     // O_NOATIME is allowed only to the file's owner (or CAP_FOWNER).
-    fd = RetryEintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+    fd = RetryEintr([&] { return ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC); });
   }
   if (fd < 0) return Errno("open", path);
   return UniqueFd(fd);

@@ -54,6 +54,8 @@ class UniqueFd {
 Result<UniqueFd> Open(const std::filesystem::path& path, int flags, mode_t mode = 0666);
 // open(2) O_RDONLY with O_NOATIME where the kernel allows it (it refuses
 // O_NOATIME with EPERM on files the caller does not own), else without.
+// Never follows a symlink in the last component (ELOOP): the store's files
+// are never links, and one planted there must not lead out of the root.
 Result<UniqueFd> OpenForReadNoAtime(const std::filesystem::path& path);
 Result<UniqueFd> OpenDirectory(const std::filesystem::path& path);
 

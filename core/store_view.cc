@@ -18,11 +18,12 @@ Result<std::vector<std::string>> ListBlobHexes(const Layout& layout, Algorithm a
 }
 
 Result<BlobStat> StatBlob(const Layout& layout, const Digest& digest) {
-  auto st = posix::Stat(layout.BlobPath(digest));
+  auto st = posix::Lstat(layout.BlobPath(digest));
   if (!st.ok()) {
     if (st.status().IsNotFound()) return Status::NotFound("blob " + digest.ToString() + " not found");
     return st.status();
   }
+  if (!S_ISREG(st->st_mode)) return Status::NotFound("blob " + digest.ToString() + " not found (not a file)");
   BlobStat out;
   out.size = st->st_size;
   out.created_at = Timestamp::FromTimespec(st->st_mtim);

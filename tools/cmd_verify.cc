@@ -8,7 +8,7 @@
 
 #include "CLI/CLI.hpp"
 #include "core/digester.h"
-#include "core/posix.h"
+#include "core/strays.h"
 #include "fmt/format.h"
 #include "tools/args.h"
 #include "tools/cli.h"
@@ -50,22 +50,6 @@ Outcome Rehash(LocalStore& store, const Digest& digest, std::atomic<int64_t>& by
   return {digester.Current(), Status::Ok()};
 }
 
-// Names in blobs/<alg>/ that are no digest of that algorithm: Walk skips
-// them, so nothing else would ever show them.
-std::vector<std::string> Misnamed(const LocalStore& store) {
-  std::vector<std::string> paths;
-  for (Algorithm algorithm : kAllAlgorithms) {
-    auto dir = store.layout().AlgorithmDir(algorithm);
-    auto names = posix::ListDir(dir);
-    if (!names.ok()) continue;  // no such folder: nothing misnamed in it
-    std::sort(names->begin(), names->end());
-    for (const auto& name : *names) {
-      if (!Digest::IsValidHex(algorithm, name)) paths.push_back((dir / name).string());
-    }
-  }
-  return paths;
-}
-
 int Run(const GlobalOptions& globals, const VerifyArgs& args) {
   auto store = OpenStore(globals, StoreAccess::kRead);
   if (!store.ok()) return Fail(kName, store.status());
@@ -76,14 +60,16 @@ int Run(const GlobalOptions& globals, const VerifyArgs& args) {
   };
 
   std::vector<BlobInfo> blobs;
-  std::vector<std::string> misnamed;
+  std::vector<StrayEntry> strays;
   if (args.digests.empty()) {
     Status walked = (*store)->Walk([&](const BlobInfo& info) {
       blobs.push_back(info);
       return Status::Ok();
     });
     if (!walked.ok()) return Fail(kName, walked);
-    misnamed = Misnamed(**store);
+    auto found = FindStrays((*store)->layout());
+    if (!found.ok()) return Fail(kName, found.status());
+    strays = std::move(*found);
   } else {
     auto digests = ParseDigests(args.digests);
     if (!digests.ok()) return Fail(kName, digests.status());
@@ -140,9 +126,12 @@ int Run(const GlobalOptions& globals, const VerifyArgs& args) {
     out += fmt::format("{}: corrupt (its content hashes to {})\n", digest.ToString(), outcome.actual->ToString());
     problems.push_back({{"digest", digest.ToString()}, {"problem", "corrupt"}, {"actual", outcome.actual->ToString()}});
   }
-  for (const auto& path : misnamed) {
-    out += fmt::format("{}: misnamed (not a digest of its folder's algorithm)\n", path);
-    problems.push_back({{"path", path}, {"problem", "misnamed"}});
+  for (const auto& stray : strays) {
+    const bool misnamed = stray.kind == StrayEntry::Kind::kMisnamed;
+    out += fmt::format("{}: {}\n", stray.path.string(),
+                       misnamed ? "misnamed (not a digest of its folder's algorithm)"
+                                : "not a blob (not a regular file; never read)");
+    problems.push_back({{"path", stray.path.string()}, {"problem", misnamed ? "misnamed" : "not-a-file"}});
   }
   if (globals.json) {
     PrintJson({{"blobs", blobs.size()}, {"bytes", total}, {"problems", problems}});
@@ -150,10 +139,10 @@ int Run(const GlobalOptions& globals, const VerifyArgs& args) {
     PrintText(out);
   }
   if (StderrIsTerminal()) {
-    ReportText(kName, fmt::format("{} blobs, {}: {} corrupt, {} misnamed", blobs.size(), HumanSize(total), corrupt,
-                                  misnamed.size()));
+    ReportText(kName, fmt::format("{} blobs, {}: {} corrupt, {} stray entries", blobs.size(), HumanSize(total),
+                                  corrupt, strays.size()));
   }
-  if (corrupt > 0 || !misnamed.empty()) return kExitCheckFailed;
+  if (corrupt > 0 || !strays.empty()) return kExitCheckFailed;
   return exit_code;
 }
 
@@ -161,12 +150,13 @@ int Run(const GlobalOptions& globals, const VerifyArgs& args) {
 
 void AddVerifyCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<VerifyArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Re-hash blobs and report every corrupt or misnamed one");
+  CLI::App* app = casfs.add_subcommand(kName, "Re-hash blobs and report every corrupt or stray one");
   app->add_option("DIGEST", args->digests, "Blobs to check (default: all)");
   app->footer(R"(Reads every blob (two threads) and compares its content with its name. Each
 problem is one line on stdout:
   DIGEST: corrupt (its content hashes to ACTUAL)
   PATH: misnamed (not a digest of its folder's algorithm)
+  PATH: not a blob (not a regular file; never read)
 Exit 1 if there is any; a blob that cannot be read is reported on stderr with
 its own exit code. A progress bar and a summary go to stderr on a terminal.
 

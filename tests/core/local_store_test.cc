@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "core/posix.h"
+#include "core/strays.h"
 #include "core/timestamp.h"
 #include "tests/core/engine_test_util.h"
 
@@ -221,6 +223,43 @@ TEST_F(LocalStoreTest, ADirectoryUnderABlobNameIsNoBlob) {
   EXPECT_EQ(store_->GetStatus("r")->offset, 3);
   CASFS_EXPECT_OK(store_->Delete(Sha256("dir")));
   EXPECT_FALSE(Exists(store_->layout().BlobPath(Sha256("dir"))));
+}
+
+// A symlink planted under a blob's name (to a file outside the root whose
+// bytes even match the digest) is no blob: never followed, never served,
+// and listed by FindStrays.
+TEST_F(LocalStoreTest, ASymlinkUnderABlobNameIsNeverFollowed) {
+  const std::filesystem::path outside = dir_.path() / "outside";
+  WriteAll(outside, "linked");
+  const Digest digest = Sha256("linked");
+  CASFS_ASSERT_OK(posix::MakeDirs(store_->layout().AlgorithmDir(Algorithm::kSha256)));
+  ASSERT_EQ(symlink(outside.c_str(), store_->layout().BlobPath(digest).c_str()), 0);
+  EXPECT_TRUE(store_->Info(digest).status().IsNotFound());
+  EXPECT_TRUE(store_->ReaderAt(digest).status().IsNotFound());
+  EXPECT_TRUE(store_->SetLabel(digest, "k", "v").IsNotFound());
+  EXPECT_TRUE(WalkDigests().empty());
+  auto strays = FindStrays(store_->layout());
+  ASSERT_TRUE(strays.ok()) << strays.status().ToString();
+  ASSERT_EQ(strays->size(), 1u);
+  EXPECT_EQ((*strays)[0].path, store_->layout().BlobPath(digest));
+  EXPECT_EQ((*strays)[0].kind, StrayEntry::Kind::kNotAFile);
+  EXPECT_EQ(ReadAll(outside), "linked");
+}
+
+TEST_F(LocalStoreTest, FindStraysListsMisnamedEntriesAndNothingElse) {
+  auto none = FindStrays(store_->layout());
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty()) << "a store that never committed has no blobs/ and no strays";
+  CASFS_ASSERT_OK(WriteBlob(*store_, "r", "good"));
+  const auto sha256 = store_->layout().AlgorithmDir(Algorithm::kSha256);
+  WriteAll(sha256 / "NOT-A-DIGEST", "x");
+  WriteAll(sha256 / std::string(64, 'A'), "uppercase hex is no digest");
+  auto strays = FindStrays(store_->layout());
+  ASSERT_TRUE(strays.ok());
+  ASSERT_EQ(strays->size(), 2u);
+  EXPECT_EQ((*strays)[0].path, sha256 / std::string(64, 'A'));
+  EXPECT_EQ((*strays)[1].path, sha256 / "NOT-A-DIGEST");
+  for (const auto& stray : *strays) EXPECT_EQ(stray.kind, StrayEntry::Kind::kMisnamed);
 }
 
 // ---------------------------------------------------------------------------
