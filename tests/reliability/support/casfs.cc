@@ -190,14 +190,21 @@ int64_t LoopFs::Fill(const fs::path& file) {
   if (fd < 0) return 0;
   int64_t total = 0;
   std::string chunk(1 << 20, 'F');
-  for (size_t size : {size_t(1) << 20, size_t(65536), size_t(4096), size_t(512), size_t(1)}) {
-    for (;;) {
-      ssize_t n = write(fd, chunk.data(), size);
-      if (n <= 0) break;
-      total += n;
+  // ext4's delayed allocation reserves more than it finally uses: ENOSPC
+  // comes early, and the fsync that allocates hands blocks back. Fill again
+  // after each fsync until a pass finds no room at all.
+  for (int64_t pass = 1; pass > 0;) {
+    pass = 0;
+    for (size_t size : {size_t(1) << 20, size_t(65536), size_t(4096), size_t(512), size_t(1)}) {
+      for (;;) {
+        ssize_t n = write(fd, chunk.data(), size);
+        if (n <= 0) break;
+        pass += n;
+      }
     }
+    fsync(fd);
+    total += pass;
   }
-  fsync(fd);
   close(fd);
   return total;
 }
