@@ -17,13 +17,6 @@
 namespace casfs {
 namespace {
 
-std::string Quoted(std::string_view ref) {
-  std::string out = "\"";
-  out += ref;
-  out += '"';
-  return out;
-}
-
 Status NoBlob(const Digest& digest) { return Status::NotFound("content " + digest.ToString()); }
 Status NoIngest(std::string_view ref) { return Status::NotFound("ingest for ref " + Quoted(ref)); }
 

@@ -1,13 +1,17 @@
 #include "core/local_writer.h"
 
 #include <fcntl.h>
+#include <cerrno>
 #include <sys/file.h>
 
 #include <algorithm>
+#include <map>
+#include <vector>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "core/digester.h"
 #include "core/fault_injection.h"
 #include "core/ingest_folder.h"
 
@@ -18,11 +22,19 @@ namespace {
 // or a Commit of the same ref removed it in between).
 constexpr int kOpenAttempts = 16;
 
-std::string Quoted(std::string_view ref) {
-  std::string out = "\"";
-  out += ref;
-  out += '"';
-  return out;
+// The digest of bytes [0, size) of `fd` in `algorithm`.
+Result<Digest> HashFile(int fd, Algorithm algorithm, int64_t size) {
+  Digester digester(algorithm);
+  std::vector<char> buffer(1 << 20);
+  for (int64_t offset = 0; offset < size;) {
+    const size_t want = static_cast<size_t>(std::min<int64_t>(size - offset, static_cast<int64_t>(buffer.size())));
+    auto n = posix::PreadFull(fd, buffer.data(), want, offset);
+    if (!n.ok()) return n.status();
+    if (*n != want) return Status::FromErrno("hash ingest data for commit (it shrank)", EIO);
+    digester.Update(buffer.data(), *n);
+    offset += static_cast<int64_t>(*n);
+  }
+  return digester.Current();
 }
 
 std::filesystem::path DataPath(const std::filesystem::path& dir) {
@@ -141,11 +153,14 @@ Result<LocalWriter::Opened> LocalWriter::CreateNew(const Layout& layout,
     // started.
     CASFS_RETURN_IF_ERROR(posix::SetTimes(data->get(), now.ToTimespec(), now.ToTimespec()));
     // The folder's entries (above all `data`) must survive a crash once
-    // the writer reports bytes as written and synced.
-    CASFS_RETURN_IF_ERROR(posix::FsyncPath(dir));
-    if (folder_is_new) CASFS_RETURN_IF_ERROR(posix::FsyncPath(dir.parent_path()));
-
+    // the writer reports bytes as synced: the first Sync or Close syncs the
+    // folder (and ingest/). Not here: an ingest committed without a Close
+    // in between never needs it (the blob gets its own syncs and the
+    // folder goes), and two fsyncs per ingest are most of what a small
+    // blob costs.
     Opened opened;
+    opened.folder_sync_pending = true;
+    opened.parent_sync_pending = folder_is_new;
     opened.data = std::move(*data);
     opened.status.ref = options.ref;
     opened.status.total = options.total;
@@ -268,7 +283,9 @@ LocalWriter::LocalWriter(const Layout& layout, std::filesystem::path dir, Opened
       hash_(std::move(opened.hash)),
       hashed_(static_cast<int64_t>(hash_.length())),
       size_(opened.size),
-      append_at_(opened.size) {}
+      append_at_(opened.size),
+      folder_sync_pending_(opened.folder_sync_pending),
+      parent_sync_pending_(opened.parent_sync_pending) {}
 
 LocalWriter::~LocalWriter() {
   Status closed = Close();
@@ -384,6 +401,11 @@ Status LocalWriter::CatchUpLocked() {
   return HashFromFileLocked(hashed_, size);
 }
 
+std::optional<Digest> LocalWriter::CommittedDigest() const {
+  std::lock_guard lock(mu_);
+  return committed_as_;
+}
+
 Result<Digest> LocalWriter::CurrentDigest() {
   std::shared_lock io(io_mu_);
   std::lock_guard lock(mu_);
@@ -435,6 +457,14 @@ Status LocalWriter::Truncate(int64_t size) {
 
 Status LocalWriter::SyncAndCheckpointLocked() {
   CASFS_RETURN_IF_ERROR(posix::Fsync(data_.get()));
+  if (folder_sync_pending_) {
+    CASFS_RETURN_IF_ERROR(posix::FsyncPath(dir_));
+    folder_sync_pending_ = false;
+  }
+  if (parent_sync_pending_) {
+    CASFS_RETURN_IF_ERROR(posix::FsyncPath(dir_.parent_path()));
+    parent_sync_pending_ = false;
+  }
   Status caught_up = CatchUpLocked();
   if (!caught_up.ok()) return caught_up;
   auto st = posix::Fstat(data_.get());
@@ -497,7 +527,9 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
   // A failure before the rename leaves the ingest as it was (plus a hash
   // checkpoint, so that a corrected retry does not rehash everything).
   bool committed = false;
+  std::optional<Digest> named_as;
   auto finish = [&](Status status) -> Status {
+    if (status.ok() || status.IsAlreadyExists()) committed_as_ = named_as;
     if (!committed && data_.valid() && !status.IsAlreadyExists()) {
       Status checkpoint = SyncAndCheckpointLocked();
       if (!checkpoint.ok()) spdlog::debug("ingest for ref {}: {}", ref, checkpoint.ToString());
@@ -523,9 +555,30 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
     size_.store(data_size, std::memory_order_release);
   }
   if (Status hashed = CatchUpLocked(); !hashed.ok()) return finish(hashed);
-  const Digest actual = hash_.Current();
   const int64_t stored_total = ingest::ReadTotal(dir_);
   const std::optional<Digest> stored_expected = ingest::ReadExpected(dir_);
+  // The data's digest in each algorithm asked for: sha256 from the running
+  // hash, any other by reading the data once more.
+  std::map<Algorithm, Digest> digests{{Algorithm::kSha256, hash_.Current()}};
+  auto digest_in = [&](Algorithm algorithm) -> Result<Digest> {
+    if (auto it = digests.find(algorithm); it != digests.end()) return it->second;
+    auto digest = HashFile(fd, algorithm, data_size);
+    if (!digest.ok()) return digest.status();
+    digests.emplace(algorithm, *digest);
+    return *digest;
+  };
+  const Algorithm naming = options.algorithm.value_or(
+      expected.has_value() ? expected->algorithm()
+                           : (stored_expected.has_value() ? stored_expected->algorithm() : Algorithm::kSha256));
+  auto named = digest_in(naming);
+  if (!named.ok()) return finish(named.status());
+  const Digest actual = *named;
+  named_as = actual;
+  auto mismatch = [&](const Digest& wanted) -> Result<bool> {
+    auto got = digest_in(wanted.algorithm());
+    if (!got.ok()) return got.status();
+    return *got != wanted;
+  };
   if (size > 0 && size != data_size) {
     return finish(Status::FailedPrecondition("unexpected commit size for ref " + ref + ": expected " +
                                              std::to_string(size) + ", actual " +
@@ -536,15 +589,23 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
         "unexpected commit size for ref " + ref + ": expected " + std::to_string(stored_total) +
         " (the ingest's total), actual " + std::to_string(data_size)));
   }
-  if (expected.has_value() && *expected != actual) {
-    return finish(Status::FailedPrecondition("unexpected commit digest for ref " + ref +
-                                             ": expected " + expected->ToString() + ", actual " +
-                                             actual.ToString()));
+  if (expected.has_value()) {
+    auto differs = mismatch(*expected);
+    if (!differs.ok()) return finish(differs.status());
+    if (*differs) {
+      return finish(Status::FailedPrecondition("unexpected commit digest for ref " + ref + ": expected " +
+                                               expected->ToString() + ", actual " +
+                                               digests.at(expected->algorithm()).ToString()));
+    }
   }
-  if (stored_expected.has_value() && *stored_expected != actual) {
-    return finish(Status::FailedPrecondition(
-        "unexpected commit digest for ref " + ref + ": expected " + stored_expected->ToString() +
-        " (the ingest's expected digest), actual " + actual.ToString()));
+  if (stored_expected.has_value()) {
+    auto differs = mismatch(*stored_expected);
+    if (!differs.ok()) return finish(differs.status());
+    if (*differs) {
+      return finish(Status::FailedPrecondition(
+          "unexpected commit digest for ref " + ref + ": expected " + stored_expected->ToString() +
+          " (the ingest's expected digest), actual " + digests.at(stored_expected->algorithm()).ToString()));
+    }
   }
 
   // The blob's labels: staged ones, overridden by the options; an empty

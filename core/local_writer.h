@@ -54,6 +54,7 @@ class LocalWriter final : public Writer {
   Status WriteAt(int64_t offset, const void* data, size_t size) override;
   int64_t Size() const override { return size_.load(std::memory_order_acquire); }
   Result<Digest> CurrentDigest() override;
+  std::optional<Digest> CommittedDigest() const override;
   IngestStatus GetStatus() const override;
   Status Truncate(int64_t size) override;
   Status Commit(int64_t size, const std::optional<Digest>& expected,
@@ -69,6 +70,10 @@ class LocalWriter final : public Writer {
     IngestStatus status;
     ResumableSha256 hash;
     int64_t size = 0;
+    // A new ingest's folder entries (and, for a new folder, its entry in
+    // ingest/) are not yet synced: that waits for the first Sync/Close.
+    bool folder_sync_pending = false;
+    bool parent_sync_pending = false;
   };
   LocalWriter(const Layout& layout, std::filesystem::path dir, Opened opened);
 
@@ -110,7 +115,10 @@ class LocalWriter final : public Writer {
   std::atomic<int64_t> size_{0};         // written under mu_; read anywhere
   int64_t append_at_ = 0;                // guarded by mu_; where Write goes: the end of the last write
   std::optional<Digest> final_digest_;   // guarded by mu_; once not open
+  std::optional<Digest> committed_as_;   // guarded by mu_
   std::vector<char> scratch_;            // guarded by mu_
+  bool folder_sync_pending_ = false;     // guarded by mu_
+  bool parent_sync_pending_ = false;     // guarded by mu_
 };
 
 }  // namespace casfs

@@ -56,6 +56,13 @@ Status Status::WithContext(std::string_view prefix) const {
   return Status(kind_, std::move(message), sys_errno_);
 }
 
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  out += text;
+  out += '"';
+  return out;
+}
+
 int ToErrno(const Status& status) {
   switch (status.kind()) {
     case ErrorKind::kOk: return 0;

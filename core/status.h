@@ -111,6 +111,10 @@ class [[nodiscard]] Status {
 // kept errno (ENOSPC, EIO, ...), EIO if none; kInternal -> EIO.
 int ToErrno(const Status& status);
 
+// `text` in double quotes, for messages that name a ref (which may hold
+// spaces or be empty).
+std::string Quoted(std::string_view text);
+
 // Holds a T or a non-ok Status.
 template <typename T>
 class [[nodiscard]] Result {

@@ -16,6 +16,11 @@ struct CommitOptions {
   // labels (an option value wins). nullopt and no staged labels: the blob's
   // labels are left as they are (containerd: "labels untouched").
   std::optional<Labels> labels;
+  // The algorithm that names the blob (blobs/<alg>/<hex>). Default: that
+  // of `expected`, else of the ingest's stored expected digest, else
+  // sha256. The running hash is sha256; any other name costs one more
+  // read of the data at commit.
+  std::optional<Algorithm> algorithm = std::nullopt;
 };
 
 // Holds the ref's lock from creation until Close or Commit (whatever
@@ -49,8 +54,9 @@ class Writer {
 
   // Verifies and commits, durably (see LocalStore's header for the recipe).
   // `size` > 0 must equal the data size and `expected`, when set, the
-  // sha256 of the data; likewise any stored total and expected digest.
-  //   ok                    committed under sha256:<hex>
+  // digest of the data (in its own algorithm); likewise any stored total
+  // and expected digest.
+  //   ok                    committed under <alg>:<hex> (options.algorithm)
   //   kFailedPrecondition   size or digest mismatch, or the writer is closed;
   //                         the ingest is kept as it was
   //   kAlreadyExists        that blob already exists: the ingest is removed
@@ -59,6 +65,10 @@ class Writer {
   // Always releases the lock, and only this writer's.
   virtual Status Commit(int64_t size, const std::optional<Digest>& expected,
                         const CommitOptions& options = {}) = 0;
+
+  // The digest the blob was committed under, after a Commit that returned
+  // ok or kAlreadyExists (in options.algorithm's terms); nullopt before.
+  virtual std::optional<Digest> CommittedDigest() const = 0;
 
   // Syncs the data, records updatedat and a hash checkpoint, releases the
   // lock. The ingest stays and can be resumed. Closing twice, or after

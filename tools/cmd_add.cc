@@ -15,7 +15,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "add";
+constexpr const char* kAddCommand = "add";
 
 struct AddArgs {
   std::vector<std::string> files;
@@ -26,7 +26,8 @@ struct AddArgs {
 // Ingests one file under a fresh ref and commits it. Every failure aborts
 // the ingest: `add` never resumes (the file may have changed since), so a
 // leftover ingest would only be debris.
-Result<Digest> AddOne(LocalStore& store, const std::string& file, int index, const Labels& labels) {
+Result<Digest> AddOne(LocalStore& store, const std::string& file, int index, const Labels& labels,
+                      Algorithm algorithm) {
   auto input = Input::Open(file);
   if (!input.ok()) return input.status();
   LocalWriterOptions options;
@@ -46,37 +47,32 @@ Result<Digest> AddOne(LocalStore& store, const std::string& file, int index, con
   if (!copied.ok()) return fail(copied);
   CommitOptions commit;
   if (!labels.empty()) commit.labels = labels;
+  commit.algorithm = algorithm;
   Status committed = (*writer)->Commit(input->size().value_or(0), std::nullopt, commit);
   if (!committed.ok() && !committed.IsAlreadyExists()) return fail(committed);
-  return (*writer)->CurrentDigest();
+  auto digest = (*writer)->CommittedDigest();
+  if (!digest.has_value()) return Status::Internal("commit of " + file + " named no digest");
+  return *digest;
 }
 
 int Run(const GlobalOptions& globals, const AddArgs& args) {
   auto algorithm = AlgorithmFromName(args.algorithm);
-  if (!algorithm) return Fail(kName, Status::InvalidArgument("unknown algorithm " + args.algorithm));
-  if (*algorithm != Algorithm::kSha256) {
-    // The engine's Writer hashes and commits under sha256 only (containerd's
-    // rule), and blob files are the engine's to write. Refuse before reading
-    // anything rather than ingest and fail at commit.
-    return Fail(kName, Status::NotImplemented("--algorithm " + args.algorithm +
-                                              ": the store commits content under sha256 only; " +
-                                              args.algorithm + " blobs can be read, listed and verified, not added"));
-  }
+  if (!algorithm) return Fail(kAddCommand, Status::InvalidArgument("unknown algorithm " + args.algorithm));
   auto labels = ParseLabelArgs(args.labels);
-  if (!labels.ok()) return Fail(kName, labels.status());
+  if (!labels.ok()) return Fail(kAddCommand, labels.status());
   auto store = OpenStore(globals, StoreAccess::kWrite);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kAddCommand, store.status());
   CatchInterrupts();
   int exit_code = kExitOk;
   for (size_t i = 0; i < args.files.size(); ++i) {
     const std::string& file = args.files[i];
-    auto digest = AddOne(**store, file, static_cast<int>(i), *labels);
+    auto digest = AddOne(**store, file, static_cast<int>(i), *labels, *algorithm);
     if (Interrupted()) {
-      ReportText(kName, "interrupted; " + file + " was not added");
+      ReportText(kAddCommand, "interrupted; " + file + " was not added");
       return kExitInterrupted;
     }
     if (!digest.ok()) {
-      Report(kName, digest.status());
+      Report(kAddCommand, digest.status());
       if (exit_code == kExitOk) exit_code = ExitCodeFor(digest.status());
       continue;
     }
@@ -89,9 +85,9 @@ int Run(const GlobalOptions& globals, const AddArgs& args) {
 
 void AddAddCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<AddArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Store files, each under its own digest; print DIGEST  FILE");
+  CLI::App* app = casfs.add_subcommand(kAddCommand, "Store files, each under its own digest; print DIGEST  FILE");
   app->add_option("FILE", args->files, "Files to store; - is standard input")->required();
-  app->add_option("-a,--algorithm", args->algorithm, "Digest algorithm of the names (sha256; see below)")
+  app->add_option("-a,--algorithm", args->algorithm, "Digest algorithm of the names: sha256 (default), sha384, sha512")
       ->check(CLI::IsMember({"sha256", "sha384", "sha512"}))
       ->type_name("ALG");
   app->add_option("--label", args->labels, "Give every blob the label KEY=VALUE (repeatable)")
@@ -101,9 +97,10 @@ void AddAddCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& c
 the store is not stored twice. Output is one "DIGEST  FILE" line per file, as
 sha256sum prints. A file that cannot be added is reported on stderr and the
 others still are; the exit status is then that of the first failure.
---algorithm sha384 and sha512 are refused (exit 9): the store, like
-containerd's, names new content by sha256; blobs of those algorithms that
-are already in a root can be read, listed and verified.
+--algorithm sha384|sha512 names the blobs by that digest instead
+(blobs/sha512/<hex>); the store hashes sha256 as it writes, so these cost
+one more read of each file's bytes at commit. containerd reads such blobs
+but names what it writes by sha256.
 
 Examples:
   casfs add photo.jpg notes.txt

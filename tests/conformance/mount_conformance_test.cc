@@ -172,6 +172,10 @@ class MountWriter final : public Writer {
     return Status::Ok();
   }
   Status Commit(int64_t size, const std::optional<Digest>& expected, const CommitOptions& options) override;
+  std::optional<Digest> CommittedDigest() const override {
+    std::lock_guard lock(mu_);
+    return committed_as_;
+  }
   Status Close() override {
     std::lock_guard lock(mu_);
     return CloseLocked();
@@ -251,6 +255,7 @@ class MountWriter final : public Writer {
   int64_t offset_ = 0;         // Write's position
   int64_t pending_total_ = 0;  // to set before the first change
   bool committed_ = false;
+  std::optional<Digest> committed_as_;
   std::optional<Digest> final_digest_;
   IngestStatus last_status_;
 };
@@ -466,6 +471,9 @@ Status MountWriter::Commit(int64_t size, const std::optional<Digest>& expected, 
                                       " has " + std::to_string(now));
   }
   if (!digest.ok()) return digest.status();
+  if (!expected && options.algorithm && *options.algorithm != Algorithm::kSha256) {
+    return Status::NotImplemented("through the mount a blob is named by the rename target: give an expected digest");
+  }
   Digest target = expected.value_or(*digest);
   if (options.labels) {
     for (const auto& [key, value] : *options.labels) {
@@ -482,6 +490,7 @@ Status MountWriter::Commit(int64_t size, const std::optional<Digest>& expected, 
     return Errno("rename " + ref_ + " to " + target.ToString(), err);
   }
   committed_ = true;
+  committed_as_ = target;
   if (existed) return Status::AlreadyExists("content " + target.ToString() + " already exists");
   return Status::Ok();
 }

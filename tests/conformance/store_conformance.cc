@@ -356,6 +356,35 @@ TEST_P(StoreConformanceTest, CommitWithAMismatchedDigestIsFailedPreconditionAndK
   ASSERT_OK(again->Commit(4, Sha256("four")));
 }
 
+// An expected sha512 digest names the blob under blobs/sha512 (and is
+// checked in sha512); read, Info and Walk find it by that name.
+TEST_P(StoreConformanceTest, CommitUnderSha512) {
+  StoreOps ops(store());
+  const std::string content = "named by sha512";
+  const Digest sha512 = DigestOf(Algorithm::kSha512, content.data(), content.size());
+  auto wrong = ops.Open("sha512-wrong");
+  ASSERT_TRUE(wrong);
+  ASSERT_OK(wrong->Write("not it", 6));
+  EXPECT_KIND(wrong->Commit(6, sha512), ErrorKind::kFailedPrecondition);
+  EXPECT_EQ(store().GetStatus("sha512-wrong")->offset, 6);
+
+  auto writer = ops.Open("sha512");
+  ASSERT_TRUE(writer);
+  ASSERT_OK(writer->Write(content.data(), content.size()));
+  ASSERT_OK(writer->Commit(static_cast<int64_t>(content.size()), sha512));
+  EXPECT_EQ(writer->CommittedDigest(), sha512);
+  auto info = store().Info(sha512);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->size, static_cast<int64_t>(content.size()));
+  EXPECT_TRUE(store().Info(Sha256(content)).status().IsNotFound());
+  std::vector<std::string> walked;
+  ASSERT_OK(store().Walk([&](const BlobInfo& blob) {
+    walked.push_back(blob.digest.ToString());
+    return Status::Ok();
+  }));
+  EXPECT_EQ(walked, std::vector<std::string>{sha512.ToString()});
+}
+
 TEST_P(StoreConformanceTest, CommitChecksSizeBeforeDigest) {
   StoreOps ops(store());
   auto writer = ops.Open("order");

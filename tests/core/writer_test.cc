@@ -640,11 +640,34 @@ TEST_F(WriterTest, CommitChecksSizeBeforeDigest) {
   EXPECT_NE(status.message().find("size"), std::string::npos) << status.message();
 }
 
-TEST_F(WriterTest, CommitOfAnotherAlgorithmIsAMismatch) {
-  auto writer = Open("r");
-  CASFS_ASSERT_OK(writer->Write("abc", 3));
-  auto sha512 = DigestOf(Algorithm::kSha512, "abc", 3);
-  EXPECT_TRUE(writer->Commit(3, sha512).Is(ErrorKind::kFailedPrecondition));
+// An expected digest of another algorithm names the blob by it (checked by
+// a second read of the data); a wrong one is a mismatch like any other.
+TEST_F(WriterTest, CommitUnderAnotherAlgorithm) {
+  for (Algorithm algorithm : {Algorithm::kSha384, Algorithm::kSha512}) {
+    auto wrong = Open("wrong");
+    CASFS_ASSERT_OK(wrong->Write("abd", 3));
+    Status mismatch = wrong->Commit(3, DigestOf(algorithm, "abc", 3));
+    EXPECT_TRUE(mismatch.Is(ErrorKind::kFailedPrecondition)) << mismatch.ToString();
+    EXPECT_NE(mismatch.message().find(DigestOf(algorithm, "abd", 3).ToString()), std::string::npos)
+        << "the actual digest is named in the algorithm asked for: " << mismatch.message();
+    EXPECT_EQ(store_->GetStatus("wrong")->offset, 3) << "a failed commit keeps the ingest";
+    CASFS_ASSERT_OK(store_->Abort("wrong"));
+
+    auto writer = Open("r");
+    CASFS_ASSERT_OK(writer->Write("abc", 3));
+    const Digest digest = DigestOf(algorithm, "abc", 3);
+    CASFS_ASSERT_OK(writer->Commit(3, digest));
+    EXPECT_TRUE(Exists(store_->layout().BlobPath(digest)));
+    EXPECT_EQ(ReadBlob(*store_, digest), "abc");
+    EXPECT_FALSE(Exists(store_->layout().BlobPath(Sha256("abc"))));
+  }
+  // Or by option, with no expected digest at all.
+  auto writer = Open("opt");
+  CASFS_ASSERT_OK(writer->Write("xyz", 3));
+  CommitOptions options;
+  options.algorithm = Algorithm::kSha512;
+  CASFS_ASSERT_OK(writer->Commit(0, std::nullopt, options));
+  EXPECT_EQ(ReadBlob(*store_, DigestOf(Algorithm::kSha512, "xyz", 3)), "xyz");
 }
 
 TEST_F(WriterTest, CommitChecksTheStoredTotalAndExpected) {

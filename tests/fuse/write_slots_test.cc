@@ -21,6 +21,7 @@ class FakeWriter final : public Writer {
   IngestStatus GetStatus() const override { return {}; }
   Status Truncate(int64_t) override { return Status::Ok(); }
   Status Commit(int64_t, const std::optional<Digest>&, const CommitOptions&) override { return Status::Ok(); }
+  std::optional<Digest> CommittedDigest() const override { return std::nullopt; }
   Status Close() override {
     ++closes;
     return Status::Ok();

@@ -7,6 +7,7 @@
 
 #include "core/layout.h"
 #include "core/digest.h"
+#include "core/digester.h"
 #include "gtest/gtest.h"
 #include "tests/tools/cli_runner.h"
 
@@ -105,19 +106,30 @@ TEST_F(CliAdd, UnknownAlgorithmIsAUsageError) {
   EXPECT_NE(result.err.find("md5"), std::string::npos) << result;
 }
 
-// The engine commits under sha256 only; add says so before reading a byte.
-TEST_F(CliAdd, OtherAlgorithmsAreRefusedBeforeIngesting) {
-  for (const std::string algorithm : {"sha384", "sha512"}) {
-    RunResult result = Casfs({"add", "--algorithm", algorithm, File("a", "x")});
-    EXPECT_EQ(result.exit_code, 9) << result;
-    EXPECT_EQ(result.err, "casfs: add: --algorithm " + algorithm +
-                              ": the store commits content under sha256 only; " + algorithm +
-                              " blobs can be read, listed and verified, not added: not implemented\n");
+// --algorithm names blobs by that digest: printed, stored under
+// blobs/<alg>/, read back, listed and verified by it.
+TEST_F(CliAdd, OtherAlgorithmsNameTheBlob) {
+  const std::string content = "named by another algorithm\n";
+  for (Algorithm algorithm : {Algorithm::kSha384, Algorithm::kSha512}) {
+    const std::string name(AlgorithmName(algorithm));
+    const std::string file = File("a-" + name, content);
+    const Digest digest = DigestOf(algorithm, content.data(), content.size());
+    RunResult result = Casfs({"add", "--algorithm", name, file});
+    EXPECT_EQ(result.exit_code, 0) << result;
+    EXPECT_EQ(result.out, digest.ToString() + "  " + file + "\n");
+    EXPECT_EQ(Casfs({"cat", digest.ToString()}).out, content);
+    RunResult again = Casfs({"add", "--algorithm", name, file});
+    EXPECT_EQ(again.out, result.out) << "content already there is named the same";
   }
-  EXPECT_EQ(Casfs({"ls", "-q"}).out, "");
+  EXPECT_EQ(Casfs({"ls", "-q"}).out,
+            DigestOf(Algorithm::kSha384, content.data(), content.size()).ToString() + "\n" +
+                DigestOf(Algorithm::kSha512, content.data(), content.size()).ToString() + "\n");
   EXPECT_EQ(Casfs({"active", "-q"}).out, "");
+  RunResult verify = Casfs({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify;
   RunResult sha256 = Casfs({"add", "--algorithm", "sha256", File("b", "y")});
   EXPECT_EQ(sha256.exit_code, 0) << sha256;
+  EXPECT_EQ(sha256.out.substr(0, 7), "sha256:");
 }
 
 TEST_F(CliCat, WritesContentOfEveryDigestInOrder) {
