@@ -6,7 +6,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "abort";
+constexpr const char* kAbortCommand = "abort";
 
 struct AbortArgs {
   std::vector<std::string> refs;
@@ -15,7 +15,7 @@ struct AbortArgs {
 
 int Run(const GlobalOptions& globals, const AbortArgs& args) {
   auto store = OpenStore(globals, StoreAccess::kWrite);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kAbortCommand, store.status());
   int exit_code = kExitOk;
   for (const auto& ref : args.refs) {
     // As with rm: the engine's Abort of a missing ref succeeds (containerd).
@@ -26,7 +26,7 @@ int Run(const GlobalOptions& globals, const AbortArgs& args) {
     }
     if (status.ok()) status = (*store)->Abort(ref);
     if (status.ok()) continue;
-    Report(kName, status);
+    Report(kAbortCommand, status);
     if (exit_code == kExitOk) exit_code = ExitCodeFor(status);
   }
   return exit_code;
@@ -36,7 +36,7 @@ int Run(const GlobalOptions& globals, const AbortArgs& args) {
 
 void AddAbortCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<AbortArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Abort ingests: their data is deleted");
+  CLI::App* app = casfs.add_subcommand(kAbortCommand, "Abort ingests: their data is deleted");
   app->add_option("REF", args->refs, "Ingests to abort")->required();
   app->add_flag("-f,--force", args->force, "A ref that is not active is not an error");
   app->footer(R"(An ingest whose writer is still open (a running casfs ingest, a file open

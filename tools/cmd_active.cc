@@ -7,7 +7,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "active";
+constexpr const char* kActiveCommand = "active";
 
 struct ActiveArgs {
   std::vector<std::string> filters;
@@ -16,9 +16,9 @@ struct ActiveArgs {
 
 int Run(const GlobalOptions& globals, const ActiveArgs& args) {
   auto store = OpenStore(globals, StoreAccess::kRead);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kActiveCommand, store.status());
   auto statuses = (*store)->ListStatuses(args.filters);
-  if (!statuses.ok()) return Fail(kName, statuses.status());
+  if (!statuses.ok()) return Fail(kActiveCommand, statuses.status());
 
   if (globals.json) {
     auto json = nlohmann::json::array();
@@ -44,7 +44,7 @@ int Run(const GlobalOptions& globals, const ActiveArgs& args) {
 
 void AddActiveCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<ActiveArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "List ingests in progress: REF, OFFSET, TOTAL, STARTED, UPDATED");
+  CLI::App* app = casfs.add_subcommand(kActiveCommand, "List ingests in progress: REF, OFFSET, TOTAL, STARTED, UPDATED");
   app->add_option("FILTER", args->filters, "containerd filters on the field ref");
   app->add_flag("-q,--quiet", args->quiet, "Print refs only");
   app->footer(R"(OFFSET is what the ingest holds, TOTAL the size it expects ("-": unknown),

@@ -8,14 +8,14 @@
 #include "fmt/format.h"
 #include "tools/args.h"
 #include "tools/cli.h"
+#include "tools/copy.h"
 #include "tools/exit_codes.h"
 #include "tools/input.h"
 
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "cat";
-constexpr size_t kChunk = 1 << 20;
+constexpr const char* kCatCommand = "cat";
 
 struct CatArgs {
   std::vector<std::string> digests;
@@ -46,15 +46,15 @@ Status CatOne(LocalStore& store, const Digest& digest, std::vector<char>& buffer
 
 int Run(const GlobalOptions& globals, const CatArgs& args) {
   auto digests = ParseDigests(args.digests);
-  if (!digests.ok()) return Fail(kName, digests.status());
+  if (!digests.ok()) return Fail(kCatCommand, digests.status());
   auto store = OpenStore(globals, StoreAccess::kRead);
-  if (!store.ok()) return Fail(kName, store.status());
-  std::vector<char> buffer(kChunk);
+  if (!store.ok()) return Fail(kCatCommand, store.status());
+  std::vector<char> buffer(kCopyChunk);
   int exit_code = kExitOk;
   for (const auto& digest : *digests) {
     Status status = CatOne(**store, digest, buffer);
     if (status.ok()) continue;
-    Report(kName, status);
+    Report(kCatCommand, status);
     int code = status.Is(ErrorKind::kFailedPrecondition) ? kExitCheckFailed : ExitCodeFor(status);
     if (exit_code == kExitOk) exit_code = code;
   }
@@ -65,7 +65,7 @@ int Run(const GlobalOptions& globals, const CatArgs& args) {
 
 void AddCatCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<CatArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Write blobs' content to standard output, verifying it");
+  CLI::App* app = casfs.add_subcommand(kCatCommand, "Write blobs' content to standard output, verifying it");
   app->alias("get");
   app->add_option("DIGEST", args->digests, "Blobs to write, in order (ALG:HEX)")->required();
   app->footer(R"(The content is hashed as it streams. If a blob does not match its digest

@@ -12,6 +12,7 @@
 #include "fmt/format.h"
 #include "tools/args.h"
 #include "tools/cli.h"
+#include "tools/copy.h"
 #include "tools/exit_codes.h"
 #include "tools/format.h"
 #include "tools/oci.h"
@@ -19,9 +20,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "export";
-constexpr size_t kChunk = 1 << 20;
-constexpr int kMaxDepth = 16;
+constexpr const char* kExportCommand = "export";
 
 struct ExportArgs {
   std::string dir;
@@ -35,9 +34,9 @@ class Exporter {
 
   // Writes the blob and everything it names.
   Status Export(const oci::Descriptor& descriptor, int depth) {
-    if (depth > kMaxDepth) {
+    if (depth > oci::kMaxNesting) {
       return Status::InvalidArgument(fmt::format("{}: more than {} levels of nested indexes",
-                                                 descriptor.digest.ToString(), kMaxDepth));
+                                                 descriptor.digest.ToString(), oci::kMaxNesting));
     }
     if (!done_.insert(descriptor.digest.ToString()).second) return Status::Ok();
     CASFS_RETURN_IF_ERROR(CopyBlob(descriptor.digest));
@@ -88,7 +87,7 @@ class Exporter {
     temp += ".casfs-tmp";
     auto out = posix::Open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (!out.ok()) return out.status();
-    std::vector<char> buffer(kChunk);
+    std::vector<char> buffer(kCopyChunk);
     Digester digester(digest.algorithm());
     int64_t offset = 0;
     Status status = Status::Ok();
@@ -173,14 +172,14 @@ int Run(const GlobalOptions& globals, const ExportArgs& args) {
   for (const auto& tag : args.tags) {
     size_t eq = tag.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return Fail(kName, Status::InvalidArgument("--tag \"" + tag + "\" is not NAME=DIGEST"));
+      return Fail(kExportCommand, Status::InvalidArgument("--tag \"" + tag + "\" is not NAME=DIGEST"));
     }
     auto digest = Digest::Parse(tag.substr(eq + 1));
-    if (!digest.ok()) return Fail(kName, digest.status());
+    if (!digest.ok()) return Fail(kExportCommand, digest.status());
     wanted.push_back({*digest, tag.substr(0, eq)});
   }
   auto store = OpenStore(globals, StoreAccess::kRead);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kExportCommand, store.status());
 
   std::vector<std::string> filters = args.filters;
   // Nothing named: every image that has a name.
@@ -195,26 +194,26 @@ int Run(const GlobalOptions& globals, const ExportArgs& args) {
           return Status::Ok();
         },
         filters);
-    if (!walked.ok()) return Fail(kName, walked);
+    if (!walked.ok()) return Fail(kExportCommand, walked);
   }
-  if (wanted.empty()) return Fail(kName, Status::NotFound("no blob matches; nothing to export"));
+  if (wanted.empty()) return Fail(kExportCommand, Status::NotFound("no blob matches; nothing to export"));
 
   std::filesystem::path dir = args.dir;
   Exporter exporter(**store, dir);
   std::vector<Root> roots;
   for (const auto& item : wanted) {
     auto descriptor = exporter.Describe(item.digest);
-    if (!descriptor.ok()) return Fail(kName, descriptor.status());
+    if (!descriptor.ok()) return Fail(kExportCommand, descriptor.status());
     Status status = exporter.Export(*descriptor, 0);
-    if (!status.ok()) return Fail(kName, status);
+    if (!status.ok()) return Fail(kExportCommand, status);
     roots.push_back({*descriptor, item.name});
   }
   auto index = MergedIndex(dir, roots);
-  if (!index.ok()) return Fail(kName, index.status());
+  if (!index.ok()) return Fail(kExportCommand, index.status());
   nlohmann::json layout = {{"imageLayoutVersion", oci::kLayoutVersion}};
   Status written = posix::WriteFileAtomic(dir / oci::kLayoutFile, layout.dump() + "\n", /*durable=*/true);
   if (written.ok()) written = posix::WriteFileAtomic(dir / oci::kIndexFile, index->dump() + "\n", true);
-  if (!written.ok()) return Fail(kName, written);
+  if (!written.ok()) return Fail(kExportCommand, written);
 
   std::string out;
   auto json = nlohmann::json::array();
@@ -235,7 +234,7 @@ int Run(const GlobalOptions& globals, const ExportArgs& args) {
 
 void AddExportCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<ExportArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Write images to an OCI image layout folder");
+  CLI::App* app = casfs.add_subcommand(kExportCommand, "Write images to an OCI image layout folder");
   app->add_option("DIR", args->dir, "The layout to write (created, or added to)")->required();
   app->add_option("--tag", args->tags, "Export manifest or index DIGEST under NAME (repeatable)")
       ->allow_extra_args(false)

@@ -16,9 +16,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "import";
-// An index of indexes of ... deeper than this is a loop or an attack.
-constexpr int kMaxDepth = 16;
+constexpr const char* kImportCommand = "import";
 
 struct ImportArgs {
   std::string dir;
@@ -31,9 +29,9 @@ class Importer {
   // Imports the blob, then (for a manifest or index) everything it names,
   // then labels it with its children.
   Status Import(const oci::Descriptor& descriptor, int depth) {
-    if (depth > kMaxDepth) {
+    if (depth > oci::kMaxNesting) {
       return Status::InvalidArgument(fmt::format("{}: more than {} levels of nested indexes",
-                                                 descriptor.digest.ToString(), kMaxDepth));
+                                                 descriptor.digest.ToString(), oci::kMaxNesting));
     }
     if (!done_.insert(descriptor.digest.ToString()).second) return Status::Ok();
     std::filesystem::path path = oci::BlobPath(dir_, descriptor.digest);
@@ -125,9 +123,9 @@ Result<std::vector<oci::Descriptor>> ReadIndex(const std::filesystem::path& dir)
 int Run(const GlobalOptions& globals, const ImportArgs& args) {
   std::filesystem::path dir = args.dir;
   auto manifests = ReadIndex(dir);
-  if (!manifests.ok()) return Fail(kName, manifests.status());
+  if (!manifests.ok()) return Fail(kImportCommand, manifests.status());
   auto store = OpenStore(globals, StoreAccess::kWrite);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kImportCommand, store.status());
   CatchInterrupts();
 
   Importer importer(**store, dir);
@@ -137,15 +135,15 @@ int Run(const GlobalOptions& globals, const ImportArgs& args) {
   for (const auto& manifest : *manifests) {
     Status status = importer.Import(manifest, 0);
     if (Interrupted()) {
-      ReportText(kName, "interrupted; run the same command to go on");
+      ReportText(kImportCommand, "interrupted; run the same command to go on");
       return kExitInterrupted;
     }
-    if (!status.ok()) return Fail(kName, status);
+    if (!status.ok()) return Fail(kImportCommand, status);
     Labels labels{{std::string(oci::kGcRootLabel), root_time}};
     auto name = manifest.annotations.find(std::string(oci::kRefNameAnnotation));
     if (name != manifest.annotations.end()) labels[std::string(oci::kRefNameAnnotation)] = name->second;
     Status labelled = importer.SetLabels(manifest.digest, labels);
-    if (!labelled.ok()) return Fail(kName, labelled);
+    if (!labelled.ok()) return Fail(kImportCommand, labelled);
     std::string shown = name != manifest.annotations.end() ? name->second : "";
     out += manifest.digest.ToString() + (shown.empty() ? "" : "  " + shown) + "\n";
     json.push_back({{"digest", manifest.digest.ToString()}, {"media_type", manifest.media_type},
@@ -163,7 +161,7 @@ int Run(const GlobalOptions& globals, const ImportArgs& args) {
 
 void AddImportCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<ImportArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Import every image of an OCI image layout folder");
+  CLI::App* app = casfs.add_subcommand(kImportCommand, "Import every image of an OCI image layout folder");
   app->add_option("DIR", args->dir, "The layout: oci-layout, index.json, blobs/<alg>/<hex>")->required();
   app->footer(R"(Every blob reachable from index.json (manifests, indexes, configs, layers;
 OCI and Docker media types) is ingested and verified against its digest and

@@ -8,7 +8,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "info";
+constexpr const char* kInfoCommand = "info";
 
 struct InfoArgs {
   std::string digest;
@@ -16,11 +16,11 @@ struct InfoArgs {
 
 int Run(const GlobalOptions& globals, const InfoArgs& args) {
   auto digest = Digest::Parse(args.digest);
-  if (!digest.ok()) return Fail(kName, digest.status());
+  if (!digest.ok()) return Fail(kInfoCommand, digest.status());
   auto store = OpenStore(globals, StoreAccess::kRead);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kInfoCommand, store.status());
   auto info = (*store)->Info(*digest);
-  if (!info.ok()) return Fail(kName, info.status());
+  if (!info.ok()) return Fail(kInfoCommand, info.status());
   std::string path = (*store)->layout().BlobPath(*digest).string();
 
   if (globals.json) {
@@ -46,7 +46,7 @@ int Run(const GlobalOptions& globals, const InfoArgs& args) {
 
 void AddInfoCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<InfoArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Show every field of one blob");
+  CLI::App* app = casfs.add_subcommand(kInfoCommand, "Show every field of one blob");
   app->add_option("DIGEST", args->digest, "The blob (ALG:HEX)")->required();
   app->footer(R"(Fields: digest, size, created_at (the commit), updated_at (the last label
 change), the backing file's path, labels.

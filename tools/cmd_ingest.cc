@@ -14,7 +14,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "ingest";
+constexpr const char* kIngestCommand = "ingest";
 
 struct IngestArgs {
   std::string ref;
@@ -29,16 +29,16 @@ int Run(const GlobalOptions& globals, const IngestArgs& args) {
   std::optional<Digest> expected;
   if (!args.expected.empty()) {
     auto parsed = Digest::Parse(args.expected);
-    if (!parsed.ok()) return Fail(kName, parsed.status());
+    if (!parsed.ok()) return Fail(kIngestCommand, parsed.status());
     expected = *parsed;
   }
   auto labels = ParseLabelArgs(args.labels);
-  if (!labels.ok()) return Fail(kName, labels.status());
-  if (args.total < 0) return Fail(kName, Status::InvalidArgument("--total must not be negative"));
+  if (!labels.ok()) return Fail(kIngestCommand, labels.status());
+  if (args.total < 0) return Fail(kIngestCommand, Status::InvalidArgument("--total must not be negative"));
   auto input = Input::Open(args.file);
-  if (!input.ok()) return Fail(kName, input.status());
+  if (!input.ok()) return Fail(kIngestCommand, input.status());
   auto store = OpenStore(globals, StoreAccess::kWrite);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kIngestCommand, store.status());
 
   CatchInterrupts();
   LocalWriterOptions options;
@@ -52,12 +52,12 @@ int Run(const GlobalOptions& globals, const IngestArgs& args) {
       // nothing read). Labels asked for still apply.
       for (const auto& [key, value] : *labels) {
         Status set = (*store)->SetLabel(*expected, key, value);
-        if (!set.ok()) return Fail(kName, set);
+        if (!set.ok()) return Fail(kIngestCommand, set);
       }
       PrintText(expected->ToString() + "\n");
       return kExitOk;
     }
-    return Fail(kName, writer.status());
+    return Fail(kIngestCommand, writer.status());
   }
 
   int64_t total = args.total > 0 ? args.total : (*writer)->GetStatus().total;
@@ -68,15 +68,15 @@ int Run(const GlobalOptions& globals, const IngestArgs& args) {
     progress.Finish();
     (void)(*writer)->Close();  // keep what arrived: the same command resumes it
     if (Interrupted()) {
-      ReportText(kName, fmt::format("interrupted; \"{}\" keeps {} bytes, the same command resumes it", args.ref,
+      ReportText(kIngestCommand, fmt::format("interrupted; \"{}\" keeps {} bytes, the same command resumes it", args.ref,
                                     (*writer)->Size()));
       return kExitInterrupted;
     }
-    return Fail(kName, copied);
+    return Fail(kIngestCommand, copied);
   }
   if (args.no_commit) {
     Status closed = (*writer)->Close();
-    if (!closed.ok()) return Fail(kName, closed);
+    if (!closed.ok()) return Fail(kIngestCommand, closed);
     return kExitOk;
   }
 
@@ -84,13 +84,13 @@ int Run(const GlobalOptions& globals, const IngestArgs& args) {
   CommitOptions commit;
   if (!labels->empty()) commit.labels = *labels;
   Status committed = (*writer)->Commit(size, expected, commit);
-  if (!committed.ok() && !committed.IsAlreadyExists()) return Fail(kName, committed);
+  if (!committed.ok() && !committed.IsAlreadyExists()) return Fail(kIngestCommand, committed);
   if (expected) {
     PrintText(expected->ToString() + "\n");
     return kExitOk;
   }
   auto digest = (*writer)->CurrentDigest();
-  if (!digest.ok()) return Fail(kName, digest.status());
+  if (!digest.ok()) return Fail(kIngestCommand, digest.status());
   PrintText(digest->ToString() + "\n");
   return kExitOk;
 }
@@ -99,7 +99,7 @@ int Run(const GlobalOptions& globals, const IngestArgs& args) {
 
 void AddIngestCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<IngestArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Write content under a ref (resumable), commit it, print its digest");
+  CLI::App* app = casfs.add_subcommand(kIngestCommand, "Write content under a ref (resumable), commit it, print its digest");
   app->add_option("REF", args->ref, "The ingest's name; the same REF resumes an unfinished ingest")->required();
   app->add_option("FILE", args->file, "Where the content comes from; - (the default) is standard input");
   app->add_option("--expected", args->expected, "Commit only if the content has this digest (ALG:HEX)")

@@ -7,7 +7,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "label";
+constexpr const char* kLabelCommand = "label";
 
 struct LabelArgs {
   std::string digest;
@@ -16,21 +16,21 @@ struct LabelArgs {
 
 int Run(const GlobalOptions& globals, const LabelArgs& args) {
   auto digest = Digest::Parse(args.digest);
-  if (!digest.ok()) return Fail(kName, digest.status());
+  if (!digest.ok()) return Fail(kLabelCommand, digest.status());
   BlobInfo change;
   change.digest = *digest;
   std::vector<std::string> fieldpaths;
   for (const auto& text : args.labels) {
     auto label = ParseLabelArg(text);
-    if (!label.ok()) return Fail(kName, label.status());
+    if (!label.ok()) return Fail(kLabelCommand, label.status());
     // Update's "labels.KEY" with an empty value deletes KEY.
     change.labels[label->first] = label->second;
     fieldpaths.push_back("labels." + label->first);
   }
   auto store = OpenStore(globals, StoreAccess::kWrite);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kLabelCommand, store.status());
   auto updated = (*store)->Update(change, fieldpaths);
-  if (!updated.ok()) return Fail(kName, updated.status());
+  if (!updated.ok()) return Fail(kLabelCommand, updated.status());
   return kExitOk;
 }
 
@@ -38,7 +38,7 @@ int Run(const GlobalOptions& globals, const LabelArgs& args) {
 
 void AddLabelCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<LabelArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Set labels on a blob (KEY= removes KEY)");
+  CLI::App* app = casfs.add_subcommand(kLabelCommand, "Set labels on a blob (KEY= removes KEY)");
   app->add_option("DIGEST", args->digest, "The blob (ALG:HEX)")->required();
   app->add_option("LABEL", args->labels, "KEY=VALUE sets, KEY= removes")->required();
   app->footer(R"(All changes are applied together, or none is (an invalid label changes

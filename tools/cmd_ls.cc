@@ -7,7 +7,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "ls";
+constexpr const char* kLsCommand = "ls";
 
 struct LsArgs {
   std::vector<std::string> filters;
@@ -16,7 +16,7 @@ struct LsArgs {
 
 int Run(const GlobalOptions& globals, const LsArgs& args) {
   auto store = OpenStore(globals, StoreAccess::kRead);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kLsCommand, store.status());
   std::vector<BlobInfo> blobs;
   Status walked = (*store)->Walk(
       [&](const BlobInfo& info) {
@@ -24,7 +24,7 @@ int Run(const GlobalOptions& globals, const LsArgs& args) {
         return Status::Ok();
       },
       args.filters);
-  if (!walked.ok()) return Fail(kName, walked);
+  if (!walked.ok()) return Fail(kLsCommand, walked);
 
   if (globals.json) {
     auto json = nlohmann::json::array();
@@ -49,7 +49,7 @@ int Run(const GlobalOptions& globals, const LsArgs& args) {
 
 void AddLsCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<LsArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "List committed blobs: DIGEST, SIZE, AGE, LABELS");
+  CLI::App* app = casfs.add_subcommand(kLsCommand, "List committed blobs: DIGEST, SIZE, AGE, LABELS");
   app->add_option("FILTER", args->filters,
                   "containerd filters on digest and labels.KEY; separate filters are OR, commas AND");
   app->add_flag("-q,--quiet", args->quiet, "Print digests only");

@@ -12,7 +12,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "mount";
+constexpr const char* kMountCommand = "mount";
 
 struct MountArgs {
   std::string mountpoint;
@@ -26,7 +26,7 @@ int Run(const GlobalOptions& globals, const MountArgs& args) {
 #if CASFS_HAVE_MOUNT
   fuse::MountOptions options;
   auto root = ResolveRoot(globals);
-  if (!root.ok()) return Fail(kName, root.status());
+  if (!root.ok()) return Fail(kMountCommand, root.status());
   options.root = *root;
   options.mountpoint = args.mountpoint;
   options.foreground = args.foreground;
@@ -35,19 +35,19 @@ int Run(const GlobalOptions& globals, const MountArgs& args) {
   if (!globals.log_level.empty()) options.log_level = globals.log_level;
   for (const auto& text : args.options) {
     Status applied = fuse::ApplyMountOptionString(text, &options);
-    if (!applied.ok()) return Fail(kName, applied);
+    if (!applied.ok()) return Fail(kMountCommand, applied);
   }
   auto st = posix::Stat(options.mountpoint);
-  if (!st.ok()) return Fail(kName, st.status().WithContext("mountpoint"));
+  if (!st.ok()) return Fail(kMountCommand, st.status().WithContext("mountpoint"));
   if (!S_ISDIR(st->st_mode)) {
-    return Fail(kName, Status::InvalidArgument("mountpoint " + args.mountpoint + " is not a folder"));
+    return Fail(kMountCommand, Status::InvalidArgument("mountpoint " + args.mountpoint + " is not a folder"));
   }
   // RunMount logs its own reason for a failure; its 1 is not a failed check.
   return fuse::RunMount(options) == 0 ? kExitOk : kExitIOError;
 #else
   (void)globals;
   (void)args;
-  return Fail(kName, Status::NotImplemented("this casfs was built without the FUSE mount"));
+  return Fail(kMountCommand, Status::NotImplemented("this casfs was built without the FUSE mount"));
 #endif
 }
 
@@ -63,7 +63,7 @@ std::string MountHelp() {
 
 void AddMountCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<MountArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Mount the store as a file tree (FUSE)");
+  CLI::App* app = casfs.add_subcommand(kMountCommand, "Mount the store as a file tree (FUSE)");
   app->add_option("MOUNTPOINT", args->mountpoint, "An existing folder to mount on")->required();
   app->add_option("-o", args->options, "Mount options, comma-separated (see below); repeatable")
       ->allow_extra_args(false)

@@ -8,7 +8,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "rm";
+constexpr const char* kRmCommand = "rm";
 
 struct RmArgs {
   std::vector<std::string> digests;
@@ -17,9 +17,9 @@ struct RmArgs {
 
 int Run(const GlobalOptions& globals, const RmArgs& args) {
   auto digests = ParseDigests(args.digests);
-  if (!digests.ok()) return Fail(kName, digests.status());
+  if (!digests.ok()) return Fail(kRmCommand, digests.status());
   auto store = OpenStore(globals, StoreAccess::kWrite);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kRmCommand, store.status());
   int exit_code = kExitOk;
   for (const auto& digest : *digests) {
     // The engine deletes a missing blob "successfully" (containerd); a user
@@ -31,7 +31,7 @@ int Run(const GlobalOptions& globals, const RmArgs& args) {
     }
     if (status.ok()) status = (*store)->Delete(digest);
     if (status.ok()) continue;
-    Report(kName, status);
+    Report(kRmCommand, status);
     if (exit_code == kExitOk) exit_code = ExitCodeFor(status);
   }
   return exit_code;
@@ -41,7 +41,7 @@ int Run(const GlobalOptions& globals, const RmArgs& args) {
 
 void AddRmCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<RmArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Delete blobs and their labels");
+  CLI::App* app = casfs.add_subcommand(kRmCommand, "Delete blobs and their labels");
   app->add_option("DIGEST", args->digests, "Blobs to delete (ALG:HEX)")->required();
   app->add_flag("-f,--force", args->force, "A blob that is not there is not an error");
   app->footer(R"(Readers that already opened a blob (a running cat, a file open in a mount)

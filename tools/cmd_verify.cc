@@ -12,6 +12,7 @@
 #include "fmt/format.h"
 #include "tools/args.h"
 #include "tools/cli.h"
+#include "tools/copy.h"
 #include "tools/exit_codes.h"
 #include "tools/format.h"
 #include "tools/progress.h"
@@ -19,8 +20,7 @@
 namespace casfs::tools {
 namespace {
 
-constexpr const char* kName = "verify";
-constexpr size_t kChunk = 1 << 20;
+constexpr const char* kVerifyCommand = "verify";
 // The machines casfs targets have two cores; SHA-256 is the bottleneck.
 constexpr int kWorkers = 2;
 
@@ -36,7 +36,7 @@ struct Outcome {
 Outcome Rehash(LocalStore& store, const Digest& digest, std::atomic<int64_t>& bytes) {
   auto reader = store.ReaderAt(digest);
   if (!reader.ok()) return {std::nullopt, reader.status()};
-  std::vector<char> buffer(kChunk);
+  std::vector<char> buffer(kCopyChunk);
   Digester digester(digest.algorithm());
   int64_t offset = 0;
   while (true) {
@@ -52,10 +52,10 @@ Outcome Rehash(LocalStore& store, const Digest& digest, std::atomic<int64_t>& by
 
 int Run(const GlobalOptions& globals, const VerifyArgs& args) {
   auto store = OpenStore(globals, StoreAccess::kRead);
-  if (!store.ok()) return Fail(kName, store.status());
+  if (!store.ok()) return Fail(kVerifyCommand, store.status());
   int exit_code = kExitOk;
   auto note_error = [&](const Status& status) {
-    Report(kName, status);
+    Report(kVerifyCommand, status);
     if (exit_code == kExitOk) exit_code = ExitCodeFor(status);
   };
 
@@ -66,13 +66,13 @@ int Run(const GlobalOptions& globals, const VerifyArgs& args) {
       blobs.push_back(info);
       return Status::Ok();
     });
-    if (!walked.ok()) return Fail(kName, walked);
+    if (!walked.ok()) return Fail(kVerifyCommand, walked);
     auto found = FindStrays((*store)->layout());
-    if (!found.ok()) return Fail(kName, found.status());
+    if (!found.ok()) return Fail(kVerifyCommand, found.status());
     strays = std::move(*found);
   } else {
     auto digests = ParseDigests(args.digests);
-    if (!digests.ok()) return Fail(kName, digests.status());
+    if (!digests.ok()) return Fail(kVerifyCommand, digests.status());
     for (const auto& digest : *digests) {
       auto info = (*store)->Info(digest);
       if (info.ok()) {
@@ -139,7 +139,7 @@ int Run(const GlobalOptions& globals, const VerifyArgs& args) {
     PrintText(out);
   }
   if (StderrIsTerminal()) {
-    ReportText(kName, fmt::format("{} blobs, {}: {} corrupt, {} stray entries", blobs.size(), HumanSize(total),
+    ReportText(kVerifyCommand, fmt::format("{} blobs, {}: {} corrupt, {} stray entries", blobs.size(), HumanSize(total),
                                   corrupt, strays.size()));
   }
   if (corrupt > 0 || !strays.empty()) return kExitCheckFailed;
@@ -150,7 +150,7 @@ int Run(const GlobalOptions& globals, const VerifyArgs& args) {
 
 void AddVerifyCommand(CLI::App& casfs, const GlobalOptions& globals, CommandList& commands) {
   auto args = std::make_shared<VerifyArgs>();
-  CLI::App* app = casfs.add_subcommand(kName, "Re-hash blobs and report every corrupt or stray one");
+  CLI::App* app = casfs.add_subcommand(kVerifyCommand, "Re-hash blobs and report every corrupt or stray one");
   app->add_option("DIGEST", args->digests, "Blobs to check (default: all)");
   app->footer(R"(Reads every blob (two threads) and compares its content with its name. Each
 problem is one line on stdout:

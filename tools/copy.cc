@@ -10,7 +10,6 @@ namespace {
 
 // Large enough that per-call costs vanish next to hashing, small enough to
 // stay in L2 with the engine's own buffers.
-constexpr size_t kChunk = 1 << 20;
 
 Status InterruptedStatus() { return Status::FromErrno("interrupted", EINTR); }
 
@@ -27,7 +26,7 @@ Status CopyTail(Input& input, Writer& writer, const std::string& ref, Progress& 
                       held, input.name() == "-" ? "standard input" : input.name(), *skipped, ref));
     }
   }
-  std::vector<char> buffer(kChunk);
+  std::vector<char> buffer(kCopyChunk);
   int64_t done = held;
   progress.Set(done);
   while (true) {

@@ -5,7 +5,14 @@
 #include "tools/input.h"
 #include "tools/progress.h"
 
+#include <cstddef>
+
 namespace casfs::tools {
+
+// The buffer size for every stream the CLI copies (ingest, cat, export,
+// verify): large enough that syscalls and hashing, not the loop, set the
+// pace.
+inline constexpr size_t kCopyChunk = 1 << 20;
 
 // Copies the input's bytes from writer.Size() on (what the ingest already
 // holds is skipped: sought past when the input is seekable, read and

@@ -39,6 +39,8 @@ inline constexpr std::string_view kLayoutVersion = "1.0.0";
 // Manifests and indexes larger than this are refused (containerd and the
 // registries cap them at a few MiB too); they are read whole.
 inline constexpr int64_t kMaxJsonSize = 16 << 20;
+// An index of indexes of ... deeper than this is a loop or an attack.
+inline constexpr int kMaxNesting = 16;
 
 struct Descriptor {
   std::string media_type;

@@ -84,7 +84,7 @@ TEST(EncodeLabelsTest, AwkwardLabelsRoundTrip) {
   EXPECT_EQ(text.find('\0'), std::string::npos);
 }
 
-class DecodeRejectTest : public testing::TestWithParam<std::string> {};
+class DecodeRejectTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DecodeRejectTest, RejectsMalformedText) {
   Result<Labels> decoded = DecodeLabels(GetParam(), "/store/blobs/sha256/ab");
@@ -95,7 +95,7 @@ TEST_P(DecodeRejectTest, RejectsMalformedText) {
 
 INSTANTIATE_TEST_SUITE_P(
     Malformed, DecodeRejectTest,
-    testing::Values("", "casfs-labels 1", "casfs-labels 2\n", "casfs-labels 1 \n",
+    ::testing::Values("", "casfs-labels 1", "casfs-labels 2\n", "casfs-labels 1 \n",
                     "Casfs-labels 1\n", "\ncasfs-labels 1\n", "casfs-labels 1\na=1",
                     "casfs-labels 1\nnoequals\n", "casfs-labels 1\na=1=2\n",
                     "casfs-labels 1\nb=1\na=2\n", "casfs-labels 1\na=1\na=2\n",

@@ -8,15 +8,15 @@
 namespace casfs {
 namespace {
 
-const std::string kEmptyHex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const std::string kLayoutEmptyHex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 TEST(LayoutTest, BlobPathsAreAlgorithmThenHex) {
   Layout layout("/r");
-  auto digest = Digest::Parse(std::string("sha256:") + kEmptyHex);
+  auto digest = Digest::Parse(std::string("sha256:") + kLayoutEmptyHex);
   ASSERT_TRUE(digest.ok());
   EXPECT_EQ(layout.BlobsDir(), "/r/blobs");
   EXPECT_EQ(layout.AlgorithmDir(Algorithm::kSha512), "/r/blobs/sha512");
-  EXPECT_EQ(layout.BlobPath(*digest), std::string("/r/blobs/sha256/") + kEmptyHex);
+  EXPECT_EQ(layout.BlobPath(*digest), std::string("/r/blobs/sha256/") + kLayoutEmptyHex);
 }
 
 // The two folder names containerd's docs verified against the Go code.
@@ -47,10 +47,10 @@ TEST(LayoutTest, RefsAreNeitherEscapedNorNormalised) {
 
 TEST(LayoutTest, LabelOverflowPath) {
   Layout layout("/r");
-  auto digest = Digest::Parse(std::string("sha256:") + kEmptyHex);
+  auto digest = Digest::Parse(std::string("sha256:") + kLayoutEmptyHex);
   ASSERT_TRUE(digest.ok());
   EXPECT_EQ(layout.LabelsDir(), "/r/labels");
-  EXPECT_EQ(layout.LabelOverflowPath(*digest), std::string("/r/labels/sha256/") + kEmptyHex);
+  EXPECT_EQ(layout.LabelOverflowPath(*digest), std::string("/r/labels/sha256/") + kLayoutEmptyHex);
 }
 
 }  // namespace

@@ -135,7 +135,7 @@ TEST(TimestampTest, TimespecRoundTrip) {
   EXPECT_EQ(Timestamp::FromTimespec(t.ToTimespec()), t);
 }
 
-class TimestampRejectTest : public testing::TestWithParam<std::string> {};
+class TimestampRejectTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TimestampRejectTest, Rejects) {
   Result<Timestamp> t = ParseRfc3339(GetParam());
@@ -145,7 +145,7 @@ TEST_P(TimestampRejectTest, Rejects) {
 
 INSTANTIATE_TEST_SUITE_P(
     Malformed, TimestampRejectTest,
-    testing::Values("", "2024-01-02T03:04:05Z\n", "2024-01-02T03:04:05Z ", " 2024-01-02T03:04:05Z",
+    ::testing::Values("", "2024-01-02T03:04:05Z\n", "2024-01-02T03:04:05Z ", " 2024-01-02T03:04:05Z",
                     "2024-01-02T03:04:05", "2024-01-02 03:04:05Z", "2024-01-02t03:04:05Z",
                     "2024-01-02T03:04:05.Z", "2024-01-02T03:04:05.1234567890Z",
                     "2024-01-02T03:04:05,5Z", "2024-1-02T03:04:05Z", "24-01-02T03:04:05Z",

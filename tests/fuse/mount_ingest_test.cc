@@ -13,8 +13,6 @@ namespace casfs::fuse::testing {
 namespace {
 
 std::string DigestAttr(const fs::path& path) { return GetXattr(path, "user.casfs.digest").value_or("?"); }
-std::string Sha(const std::string& data) { return "sha256:" + Sha256Hex(data); }
-
 off_t SizeOf(const fs::path& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? st.st_size : -1;

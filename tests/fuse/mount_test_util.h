@@ -36,6 +36,9 @@ inline std::unique_ptr<LocalStore> OpenStore(const MountFixture& mount) {
   return store.ok() ? std::move(store.value()) : nullptr;
 }
 
+// "sha256:<hex>" of `data`.
+inline std::string Sha(const std::string& data) { return "sha256:" + Sha256Hex(data); }
+
 // Commits `content` through the engine; returns its hex.
 inline std::string AddBlob(LocalStore& store, const std::string& content, const Labels& labels = {}) {
   LocalWriterOptions options;

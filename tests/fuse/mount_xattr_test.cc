@@ -13,8 +13,6 @@
 namespace casfs::fuse::testing {
 namespace {
 
-std::string Sha(const std::string& data) { return "sha256:" + Sha256Hex(data); }
-
 TEST(MountLabelTest, GetfattrListsExactlyTheLabels) {
   MountFixture mount;
   ASSERT_MOUNTED(mount);
