@@ -41,7 +41,28 @@ Filesystem::Filesystem(std::unique_ptr<LocalStore> store, const FilesystemOption
       started_(Timestamp::Now()),
       slots_(WriteSlots::Timing{options.release_wait, options.closing_wait, options.park_time}) {}
 
-Filesystem::~Filesystem() = default;
+Filesystem::~Filesystem() {
+  std::unordered_set<FileHandle*> left;
+  {
+    std::lock_guard lock(handles_mu_);
+    left.swap(handles_);
+  }
+  if (!left.empty()) spdlog::info("casfs mount: closing {} handles the kernel did not release", left.size());
+  for (FileHandle* handle : left) {
+    std::unique_ptr<FileHandle> owned(handle);
+    EndWrite(owned.get());
+  }
+}
+
+void Filesystem::NoteHandleOpened(FileHandle* handle) {
+  std::lock_guard lock(handles_mu_);
+  handles_.insert(handle);
+}
+
+void Filesystem::NoteHandleReleased(FileHandle* handle) {
+  std::lock_guard lock(handles_mu_);
+  handles_.erase(handle);
+}
 
 struct stat Filesystem::FolderAttr(Ino ino, const NodeKey& key) const {
   struct stat st {};

@@ -39,6 +39,7 @@
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 #include <memory>
 #include <optional>
@@ -189,6 +190,15 @@ class Filesystem {
   std::optional<int64_t> OpenBlobSize(Ino ino) const;
   mutable std::mutex open_blobs_mu_;  // leaf
   std::unordered_map<Ino, std::pair<int, int64_t>> open_blobs_;
+
+  // Every handle the kernel holds (between a successful open/create reply
+  // and its release). An unmount with files still open (lazy, or a signal)
+  // ends the session without their releases: the destructor ends them,
+  // which closes their writers (sync, checkpoint, lock released).
+  void NoteHandleOpened(FileHandle* handle);
+  void NoteHandleReleased(FileHandle* handle);
+  std::mutex handles_mu_;  // leaf
+  std::unordered_set<FileHandle*> handles_;
 };
 
 }  // namespace casfs::fuse

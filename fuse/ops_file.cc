@@ -71,11 +71,14 @@ Result<std::unique_ptr<Filesystem::FileHandle>> Filesystem::OpenWriteHandle(cons
 void Filesystem::ReplyOpen(fuse_req_t req, std::unique_ptr<FileHandle> handle, fuse_file_info* fi,
                            const fuse_entry_param* entry) {
   fi->fh = reinterpret_cast<uintptr_t>(handle.get());
+  // Noted before the reply: the release may come the moment it is sent.
+  NoteHandleOpened(handle.get());
   int sent = entry != nullptr ? fuse_reply_create(req, entry, fi) : fuse_reply_open(req, fi);
   if (sent == 0) {
     handle.release();  // owned by the kernel's file until release
     return;
   }
+  NoteHandleReleased(handle.get());
   // Interrupted: the kernel will not send a release for this handle.
   if (entry != nullptr) inodes_.Forget(entry->ino, 1);
   if (handle->kind == NodeKind::kBlob) NoteBlobClosed(handle->ino);
@@ -207,6 +210,7 @@ void Filesystem::Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 void Filesystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   (void)ino;
   std::unique_ptr<FileHandle> handle(HandleOf(fi));
+  NoteHandleReleased(handle.get());
   if (handle->kind == NodeKind::kBlob) NoteBlobClosed(handle->ino);
   EndWrite(handle.get());
   fuse_reply_err(req, 0);
