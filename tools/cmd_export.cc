@@ -15,6 +15,7 @@
 #include "tools/copy.h"
 #include "tools/exit_codes.h"
 #include "tools/format.h"
+#include "tools/image_list.h"
 #include "tools/oci.h"
 
 namespace casfs::tools {
@@ -215,18 +216,9 @@ int Run(const GlobalOptions& globals, const ExportArgs& args) {
   if (written.ok()) written = posix::WriteFileAtomic(dir / oci::kIndexFile, index->dump() + "\n", true);
   if (!written.ok()) return Fail(kExportCommand, written);
 
-  std::string out;
-  auto json = nlohmann::json::array();
-  for (const auto& root : roots) {
-    out += root.descriptor.digest.ToString() + (root.name.empty() ? "" : "  " + root.name) + "\n";
-    json.push_back({{"digest", root.descriptor.digest.ToString()}, {"media_type", root.descriptor.media_type},
-                    {"size", root.descriptor.size}, {"name", root.name}});
-  }
-  if (globals.json) {
-    PrintJson(json);
-  } else {
-    PrintText(out);
-  }
+  std::vector<ListedImage> exported;
+  for (const auto& root : roots) exported.push_back({root.descriptor, root.name});
+  PrintImages(exported, globals.json);
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 #include "tools/copy.h"
 #include "tools/exit_codes.h"
 #include "tools/format.h"
+#include "tools/image_list.h"
 #include "tools/interrupt.h"
 #include "tools/oci.h"
 
@@ -130,8 +131,7 @@ int Run(const GlobalOptions& globals, const ImportArgs& args) {
 
   Importer importer(**store, dir);
   std::string root_time = FormatRfc3339Nano(Timestamp::Now());
-  std::string out;
-  auto json = nlohmann::json::array();
+  std::vector<ListedImage> imported;
   for (const auto& manifest : *manifests) {
     Status status = importer.Import(manifest, 0);
     if (Interrupted()) {
@@ -144,16 +144,9 @@ int Run(const GlobalOptions& globals, const ImportArgs& args) {
     if (name != manifest.annotations.end()) labels[std::string(oci::kRefNameAnnotation)] = name->second;
     Status labelled = importer.SetLabels(manifest.digest, labels);
     if (!labelled.ok()) return Fail(kImportCommand, labelled);
-    std::string shown = name != manifest.annotations.end() ? name->second : "";
-    out += manifest.digest.ToString() + (shown.empty() ? "" : "  " + shown) + "\n";
-    json.push_back({{"digest", manifest.digest.ToString()}, {"media_type", manifest.media_type},
-                    {"size", manifest.size}, {"name", shown}});
+    imported.push_back({manifest, name != manifest.annotations.end() ? name->second : ""});
   }
-  if (globals.json) {
-    PrintJson(json);
-  } else {
-    PrintText(out);
-  }
+  PrintImages(imported, globals.json);
   return kExitOk;
 }
 
