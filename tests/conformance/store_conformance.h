@@ -32,6 +32,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "core/store.h"
@@ -68,6 +69,10 @@ class StoreFactory {
   // factory's own message logged).
   virtual std::unique_ptr<StoreUnderTest> Make() = 0;
 };
+
+// How gtest prints the parameter in test listings, and so in ctest's test
+// names: the factory's name rather than a pointer's bytes.
+inline void PrintTo(const std::shared_ptr<StoreFactory>& factory, std::ostream* os) { *os << factory->Name(); }
 
 // For INSTANTIATE_TEST_SUITE_P's name generator.
 std::string FactoryName(const ::testing::TestParamInfo<std::shared_ptr<StoreFactory>>& info);
