@@ -6,6 +6,7 @@
 #include <memory>
 #include <system_error>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/local_store.h"
@@ -111,17 +112,23 @@ int RunMount(const MountOptions& options) {
     std::fprintf(stderr, "casfs mount: %s\n", status.ToString().c_str());
     return 1;
   }
-  if (options.root.empty() || options.mountpoint.empty()) {
-    spdlog::error("casfs mount: a store root and a mountpoint are needed");
+  // Until the daemon detaches, a failure must reach the terminal that
+  // started it: in the background the log is syslog (or a file), which the
+  // user at that terminal would not see.
+  auto refuse = [foreground](const std::string& message) {
+    spdlog::error("casfs mount: {}", message);
+    if (!foreground) std::fprintf(stderr, "casfs mount: %s\n", message.c_str());
     return 1;
+  };
+  if (options.root.empty() || options.mountpoint.empty()) {
+    return refuse("a store root and a mountpoint are needed");
   }
   // The daemon works from "/", so every path is made absolute first.
   std::error_code ec;
   std::filesystem::path mountpoint = std::filesystem::canonical(options.mountpoint, ec);
   if (ec || !std::filesystem::is_directory(mountpoint)) {
-    spdlog::error("casfs mount: mountpoint {}: {}", options.mountpoint.string(),
-                  ec ? ec.message() : "not a folder");
-    return 1;
+    return refuse(fmt::format("mountpoint {}: {}", options.mountpoint.string(),
+                  ec ? ec.message() : "not a folder"));
   }
   std::filesystem::path root = std::filesystem::absolute(options.root).lexically_normal();
 
@@ -129,8 +136,7 @@ int RunMount(const MountOptions& options) {
   store_options.read_only = options.read_only;
   auto store = LocalStore::Open(root, store_options);
   if (!store.ok()) {
-    spdlog::error("casfs mount: store {}: {}", root.string(), store.status().ToString());
-    return 1;
+    return refuse(fmt::format("store {}: {}", root.string(), store.status().ToString()));
   }
   FilesystemOptions fs_options;
   fs_options.read_only = options.read_only;
@@ -152,17 +158,14 @@ int RunMount(const MountOptions& options) {
   Session session(fuse_session_new(&args, &Filesystem::Operations(), sizeof(fuse_lowlevel_ops), fs.get()));
   fuse_opt_free_args(&args);
   if (session.get() == nullptr) {
-    spdlog::error("casfs mount: bad mount options \"{}\"", mount_options);
-    return 1;
+    return refuse(fmt::format("bad mount options \"{}\"", mount_options));
   }
   if (fuse_set_signal_handlers(session.get()) != 0) {
-    spdlog::error("casfs mount: cannot install signal handlers");
-    return 1;
+    return refuse("cannot install signal handlers");
   }
   session.set_handlers();
   if (fuse_session_mount(session.get(), mountpoint.c_str()) != 0) {
-    spdlog::error("casfs mount: cannot mount on {}", mountpoint.string());
-    return 1;
+    return refuse(fmt::format("cannot mount on {}", mountpoint.string()));
   }
   session.set_mounted();
   spdlog::info("casfs mount: {} on {}{}", root.string(), mountpoint.string(), options.read_only ? " (ro)" : "");

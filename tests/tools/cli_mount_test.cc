@@ -110,6 +110,16 @@ TEST_F(CliMount, UnknownOptionFailsWithoutMounting) {
   EXPECT_FALSE(IsMounted(mnt()));
 }
 
+// In the background (the default) the daemon logs to syslog; a mount that
+// fails before it detaches must still say why on the terminal.
+TEST_F(CliMount, BackgroundMountFailureIsReportedOnStderr) {
+  RunResult result = Casfs({"mount", "-o", "no_such_fuse_option", mnt().string()});
+  EXPECT_EQ(result.exit_code, 8) << result;
+  EXPECT_NE(result.err.find("casfs mount: bad mount options"), std::string::npos) << result;
+  EXPECT_NE(result.err.find("no_such_fuse_option"), std::string::npos) << result;
+  EXPECT_FALSE(IsMounted(mnt()));
+}
+
 TEST_F(CliMount, WhatTheCliCommitsTheMountShows) {
   ASSERT_NO_FATAL_FAILURE(Mount());
   std::string data = RandomBytes(300000, 7);
