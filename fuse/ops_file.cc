@@ -18,6 +18,7 @@
 #include "fuse/handles.h"
 #include "fuse/op_support.h"
 #include "fuse/ref_name.h"
+#include "fuse/sanitizer_sync.h"
 
 namespace casfs::fuse {
 Result<std::unique_ptr<Filesystem::FileHandle>> Filesystem::OpenWriteHandle(const std::string& ref,
@@ -166,7 +167,10 @@ void Filesystem::Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fu
   const BlobReader& reader = *handle->reader;
   if (handle->kind == NodeKind::kBlob) {
     // A blob's size is fixed: no request past its end reaches the file.
-    if (off >= reader.Size()) return static_cast<void>(fuse_reply_buf(req, nullptr, 0));
+    if (off >= reader.Size()) {
+      HandOverToKernel(handle);
+      return static_cast<void>(fuse_reply_buf(req, nullptr, 0));
+    }
     size = std::min<size_t>(size, static_cast<size_t>(reader.Size() - off));
   }
   if (reader.fd() >= 0) {
@@ -174,11 +178,13 @@ void Filesystem::Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fu
     buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
     buf.buf[0].fd = reader.fd();
     buf.buf[0].pos = off;
+    HandOverToKernel(handle);
     fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
     return;
   }
   std::unique_ptr<char[]> data(new char[size]);
   auto got = reader.ReadAt(data.get(), size, off);
+  HandOverToKernel(handle);
   if (!got.ok()) return ReplyStatus(req, got.status());
   fuse_reply_buf(req, data.get(), *got);
 }
@@ -209,6 +215,7 @@ void Filesystem::Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void Filesystem::Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   (void)ino;
+  TakeBackFromKernel(HandleOf(fi));
   std::unique_ptr<FileHandle> handle(HandleOf(fi));
   NoteHandleReleased(handle.get());
   if (handle->kind == NodeKind::kBlob) NoteBlobClosed(handle->ino);
