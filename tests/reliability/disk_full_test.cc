@@ -88,7 +88,7 @@ class DiskFull : public ::testing::Test {
 
   static void Figure(const std::string& scenario, int cases, int enospc) {
     ReportVerdict("disk-full (" + scenario + ")",
-                  std::to_string(cases) + " cases, " + std::to_string(enospc) +
+                  std::to_string(cases) + (cases == 1 ? " case, " : " cases, ") + std::to_string(enospc) +
                       " got ENOSPC, store consistent, all resumed and committed after freeing space");
   }
 
