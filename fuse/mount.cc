@@ -2,8 +2,11 @@
 // background daemon, signals and the clean unmount.
 #include "fuse/mount.h"
 
+#include <cerrno>
 #include <charconv>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -74,6 +77,27 @@ std::string EscapeOptionValue(std::string_view value) {
     out += c;
   }
   return out;
+}
+
+// Whether a casfs mount is on `mountpoint` now (/proc/self/mounts writes
+// space, tab, newline and backslash in paths as octal escapes).
+bool IsMountedHere(const std::filesystem::path& mountpoint) {
+  std::string escaped;
+  for (char c : mountpoint.string()) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\\') {
+      escaped += fmt::format("\\{:03o}", static_cast<unsigned char>(c));
+    } else {
+      escaped += c;
+    }
+  }
+  std::ifstream mounts("/proc/self/mounts");
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream fields(line);
+    std::string source, target, type;
+    fields >> source >> target >> type;
+    if (target == escaped && type.starts_with("fuse.casfs")) return true;
+  }
+  return false;
 }
 
 // Owns the session: unmounts and destroys it, and restores the signal
@@ -183,6 +207,16 @@ int RunMount(const MountOptions& options) {
   fuse_loop_cfg_destroy(config);
   // A positive result is the signal that ended the loop (SIGINT, SIGTERM,
   // SIGHUP): a requested, clean unmount. fusermount3 -u ends it with 0.
+  // A lazy unmount (fusermount3 -uz) with files still open ends the
+  // connection when the last of them closes: the kernel aborts it rather
+  // than sending DESTROY, and the loop reports ECONNABORTED. That is the
+  // unmount the user asked for, unless the mount is still there (an abort
+  // through /sys/fs/fuse/connections).
+  if (loop == -ECONNABORTED && !IsMountedHere(mountpoint)) {
+    spdlog::info("casfs mount: {} unmounted (lazily; the connection ended with its last open file)",
+                 mountpoint.string());
+    return 0;
+  }
   if (loop < 0) {
     spdlog::error("casfs mount: session on {} failed: {}", mountpoint.string(), std::strerror(-loop));
     return 1;
