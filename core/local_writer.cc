@@ -574,10 +574,14 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
   if (!named.ok()) return finish(named.status());
   const Digest actual = *named;
   named_as = actual;
-  auto mismatch = [&](const Digest& wanted) -> Result<bool> {
+  // An expected digest is checked in its own algorithm; `whose` names it
+  // in the message.
+  auto check_expected = [&](const Digest& wanted, std::string_view whose) -> Status {
     auto got = digest_in(wanted.algorithm());
     if (!got.ok()) return got.status();
-    return *got != wanted;
+    if (*got == wanted) return Status::Ok();
+    return Status::FailedPrecondition("unexpected commit digest for ref " + ref + ": expected " +
+                                      wanted.ToString() + std::string(whose) + ", actual " + got->ToString());
   };
   if (size > 0 && size != data_size) {
     return finish(Status::FailedPrecondition("unexpected commit size for ref " + ref + ": expected " +
@@ -590,22 +594,11 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
         " (the ingest's total), actual " + std::to_string(data_size)));
   }
   if (expected.has_value()) {
-    auto differs = mismatch(*expected);
-    if (!differs.ok()) return finish(differs.status());
-    if (*differs) {
-      return finish(Status::FailedPrecondition("unexpected commit digest for ref " + ref + ": expected " +
-                                               expected->ToString() + ", actual " +
-                                               digests.at(expected->algorithm()).ToString()));
-    }
+    if (Status checked = check_expected(*expected, ""); !checked.ok()) return finish(checked);
   }
   if (stored_expected.has_value()) {
-    auto differs = mismatch(*stored_expected);
-    if (!differs.ok()) return finish(differs.status());
-    if (*differs) {
-      return finish(Status::FailedPrecondition(
-          "unexpected commit digest for ref " + ref + ": expected " + stored_expected->ToString() +
-          " (the ingest's expected digest), actual " + digests.at(stored_expected->algorithm()).ToString()));
-    }
+    Status checked = check_expected(*stored_expected, " (the ingest's expected digest)");
+    if (!checked.ok()) return finish(checked);
   }
 
   // The blob's labels: staged ones, overridden by the options; an empty
