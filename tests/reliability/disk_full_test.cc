@@ -60,6 +60,11 @@ class DiskFull : public ::testing::Test {
                 static_cast<long long>(std::max<int64_t>(0, filled - leave)),
                 static_cast<long long>(fs_->FreeBytes()));
   }
+  // ...and the scenarios that need "not one block free" can rely on it.
+  void FillCompletely() {
+    FillLeaving(0);
+    ASSERT_EQ(fs_->FreeBytes(), 0) << "the filler could not take the last blocks";
+  }
   void FreeSpace() {
     ASSERT_EQ(unlink(filler_.c_str()), 0);
     sync();
@@ -144,7 +149,7 @@ TEST_F(DiskFull, DuringIngest) {
     ExpectConsistent("after ENOSPC in casfs ingest");
   }
   // 3. A new ingest when not one block is left.
-  FillLeaving(0);
+  ASSERT_NO_FATAL_FAILURE(FillCompletely());
   {
     ++cases;
     int fd = open((*mount_ / "ingest/new-full").c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -216,7 +221,7 @@ TEST_F(DiskFull, DuringCommit) {
   ASSERT_EQ(SetXattr(ingest, "user.big", big_label), 0);
   bool blobs_existed = fs::exists(root_ / "blobs/sha256");
   auto before = SnapshotTree(IngestDir(root_, "commit-full"));
-  FillLeaving(0);
+  ASSERT_NO_FATAL_FAILURE(FillCompletely());
 
   int err = rename(ingest.c_str(), (*mount_ / "blobs/sha256" / hex).c_str()) == 0 ? 0 : errno;
   std::printf("  commit on a full disk (blobs/sha256 %s before): %s\n",
@@ -264,7 +269,7 @@ TEST_F(DiskFull, DuringLabelWrite) {
   ASSERT_EQ(SetXattr(blob, "user.small", "1"), 0);
   const std::string big(3000, 'L');
   auto labels_before = ListXattrs(blob);
-  FillLeaving(0);
+  ASSERT_NO_FATAL_FAILURE(FillCompletely());
   int cases = 0, enospc = 0;
 
   ++cases;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -206,7 +207,28 @@ int64_t LoopFs::Fill(const fs::path& file) {
     total += pass;
   }
   close(fd);
+  TakeLastBlocks(file);
   return total;
+}
+
+bool LoopFs::TakeLastBlocks(const fs::path& file) {
+  // A new file's first block, and failing that an xattr block (the very
+  // allocation a large label needs), each value unique so that ext4 cannot
+  // share one block between two files.
+  std::string block(4096, 'T');
+  for (int attempt = 0; attempt < 256 && FreeBytes() > 0; ++attempt) {
+    fs::path extra = file.string() + ".last" + std::to_string(last_block_files_++);
+    int fd = open(extra.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) break;
+    bool took = write(fd, block.data(), block.size()) > 0 && fsync(fd) == 0;
+    if (!took) {
+      std::string value = std::to_string(last_block_files_) + std::string(3000, 'X');
+      took = fsetxattr(fd, "user.fill", value.data(), value.size(), 0) == 0 && fsync(fd) == 0;
+    }
+    close(fd);
+    if (!took) break;
+  }
+  return FreeBytes() == 0;
 }
 
 int64_t LoopFs::FreeBytes() const {

@@ -118,15 +118,21 @@ class LoopFs {
   const fs::path& mountpoint() const { return mountpoint_; }
 
   // Writes `file` until the filesystem refuses (ENOSPC); returns the bytes
-  // written. Afterwards no block is free.
+  // written to it. Blocks ext4 still has free after that (its delayed
+  // allocation refuses a data write while a block or two remain) are taken
+  // by small files beside `file`, so afterwards no block is free.
   int64_t Fill(const fs::path& file);
   // Bytes free to an unprivileged writer now.
   int64_t FreeBytes() const;
 
  private:
   LoopFs() = default;
+  // Takes the blocks left after Fill's data passes; true if none is free.
+  bool TakeLastBlocks(const fs::path& file);
+
   fs::path image_;
   fs::path mountpoint_;
+  int last_block_files_ = 0;
 };
 
 }  // namespace casfs::reltest
