@@ -214,8 +214,10 @@ Result<bool> RemoveCheckpoint(const std::filesystem::path& dir) {
   return status;
 }
 
-Status HashRange(int fd, ResumableSha256* hash, int64_t from, int64_t to,
-                 std::vector<char>* scratch) {
+namespace {
+
+template <typename Hash>
+Status FeedRange(int fd, Hash* hash, int64_t from, int64_t to, std::vector<char>* scratch) {
   if (to <= from) return Status::Ok();
   if (scratch->size() < kHashChunk) scratch->resize(kHashChunk);
   int64_t at = from;
@@ -232,6 +234,17 @@ Status HashRange(int fd, ResumableSha256* hash, int64_t from, int64_t to,
     at += static_cast<int64_t>(want);
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status HashRange(int fd, ResumableSha256* hash, int64_t from, int64_t to,
+                 std::vector<char>* scratch) {
+  return FeedRange(fd, hash, from, to, scratch);
+}
+
+Status HashRange(int fd, Digester* hash, int64_t from, int64_t to, std::vector<char>* scratch) {
+  return FeedRange(fd, hash, from, to, scratch);
 }
 
 }  // namespace casfs::ingest

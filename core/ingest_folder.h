@@ -23,6 +23,7 @@
 
 #include "core/content.h"
 #include "core/digest.h"
+#include "core/digester.h"
 #include "core/labels.h"
 #include "core/sha256_resumable.h"
 #include "core/status.h"
@@ -76,8 +77,11 @@ Status SaveCheckpoint(const std::filesystem::path& dir, const ResumableSha256& h
 Result<bool> RemoveCheckpoint(const std::filesystem::path& dir);
 
 // Feeds bytes [from, to) of the file `fd` into `hash`, in 1 MiB reads
-// (holes read as zeros). kIOError if the file ends before `to`.
+// (holes read as zeros). kIOError if the file ends before `to`. The
+// running sha256 of an ingest, or a Digester of any algorithm (a commit
+// named under another one).
 Status HashRange(int fd, ResumableSha256* hash, int64_t from, int64_t to,
                  std::vector<char>* scratch);
+Status HashRange(int fd, Digester* hash, int64_t from, int64_t to, std::vector<char>* scratch);
 
 }  // namespace casfs::ingest

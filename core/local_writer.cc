@@ -1,10 +1,10 @@
 #include "core/local_writer.h"
 
 #include <fcntl.h>
-#include <cerrno>
 #include <sys/file.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <vector>
 #include <utility>
@@ -21,21 +21,6 @@ namespace {
 // How often OpenWriter retries when the folder it locked vanished (an Abort
 // or a Commit of the same ref removed it in between).
 constexpr int kOpenAttempts = 16;
-
-// The digest of bytes [0, size) of `fd` in `algorithm`.
-Result<Digest> HashFile(int fd, Algorithm algorithm, int64_t size) {
-  Digester digester(algorithm);
-  std::vector<char> buffer(1 << 20);
-  for (int64_t offset = 0; offset < size;) {
-    const size_t want = static_cast<size_t>(std::min<int64_t>(size - offset, static_cast<int64_t>(buffer.size())));
-    auto n = posix::PreadFull(fd, buffer.data(), want, offset);
-    if (!n.ok()) return n.status();
-    if (*n != want) return Status::FromErrno("hash ingest data for commit (it shrank)", EIO);
-    digester.Update(buffer.data(), *n);
-    offset += static_cast<int64_t>(*n);
-  }
-  return digester.Current();
-}
 
 std::filesystem::path DataPath(const std::filesystem::path& dir) {
   return ingest::FilePath(dir, Layout::kDataFile);
@@ -562,10 +547,9 @@ Status LocalWriter::Commit(int64_t size, const std::optional<Digest>& expected,
   std::map<Algorithm, Digest> digests{{Algorithm::kSha256, hash_.Current()}};
   auto digest_in = [&](Algorithm algorithm) -> Result<Digest> {
     if (auto it = digests.find(algorithm); it != digests.end()) return it->second;
-    auto digest = HashFile(fd, algorithm, data_size);
-    if (!digest.ok()) return digest.status();
-    digests.emplace(algorithm, *digest);
-    return *digest;
+    Digester digester(algorithm);
+    CASFS_RETURN_IF_ERROR(ingest::HashRange(fd, &digester, 0, data_size, &scratch_));
+    return digests.emplace(algorithm, digester.Current()).first->second;
   };
   const Algorithm naming = options.algorithm.value_or(
       expected.has_value() ? expected->algorithm()
