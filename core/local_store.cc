@@ -17,6 +17,10 @@
 namespace casfs {
 namespace {
 
+// Whether a failed open means "no such file here". ELOOP is a symlink
+// where a file belongs: no blob (or ingest), never followed out of the root.
+bool NoFileThere(const Status& opened) { return opened.IsNotFound() || opened.sys_errno() == ELOOP; }
+
 Status NoBlob(const Digest& digest) { return Status::NotFound("content " + digest.ToString()); }
 Status NoIngest(std::string_view ref) { return Status::NotFound("ingest for ref " + Quoted(ref)); }
 
@@ -39,9 +43,7 @@ class FileReader final : public BlobReader {
 Result<std::unique_ptr<BlobReader>> OpenReader(const std::filesystem::path& path, Status missing) {
   auto fd = posix::OpenForReadNoAtime(path);
   if (!fd.ok()) {
-    // ELOOP: a symlink where a file belongs is no blob (or ingest), and is
-    // never followed out of the root.
-    if (fd.status().IsNotFound() || fd.status().sys_errno() == ELOOP) return missing;
+    if (NoFileThere(fd.status())) return missing;
     return fd.status();
   }
   auto st = posix::Fstat(fd->get());
@@ -108,7 +110,7 @@ struct LocalStore::Impl {
     }
     auto fd = posix::OpenForReadNoAtime(path);
     if (!fd.ok()) {
-      if (fd.status().IsNotFound() || fd.status().sys_errno() == ELOOP) return NoBlob(digest);
+      if (NoFileThere(fd.status())) return NoBlob(digest);
       return fd.status();
     }
     auto st = posix::Fstat(fd->get());
