@@ -85,12 +85,10 @@ int Run(const GlobalOptions& globals, const IngestArgs& args) {
   if (!labels->empty()) commit.labels = *labels;
   Status committed = (*writer)->Commit(size, expected, commit);
   if (!committed.ok() && !committed.IsAlreadyExists()) return Fail(kIngestCommand, committed);
-  if (expected) {
-    PrintText(expected->ToString() + "\n");
-    return kExitOk;
-  }
-  auto digest = (*writer)->CurrentDigest();
-  if (!digest.ok()) return Fail(kIngestCommand, digest.status());
+  // The name the blob got: a resumed ingest's stored expected digest may
+  // name it under another algorithm than the running sha256.
+  auto digest = (*writer)->CommittedDigest();
+  if (!digest.has_value()) return Fail(kIngestCommand, Status::Internal("commit of " + args.ref + " named no digest"));
   PrintText(digest->ToString() + "\n");
   return kExitOk;
 }

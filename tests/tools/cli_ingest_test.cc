@@ -129,6 +129,21 @@ TEST_F(CliIngest, ExpectedDigestAlreadyStoredIsSuccessWithoutReading) {
   EXPECT_EQ(Casfs({"ls", "-q", "labels.k==v"}).out, digest + "\n") << "the labels still apply";
 }
 
+// An ingest started with --expected sha512:... and resumed without it
+// commits under sha512 (its stored expected digest names the blob), and
+// prints that name: the digest to cat it by.
+TEST_F(CliIngest, ResumePrintsTheDigestTheStoredExpectedNamedItBy) {
+  std::string data = RandomBytes(100000, 11);
+  std::string file = File("f", data);
+  std::string sha512 = DigestOf("sha512", data);
+  ASSERT_EQ(Casfs({"ingest", "--no-commit", "--expected", sha512, "r", file}).exit_code, 0);
+  RunResult result = Casfs({"ingest", "r", file});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(result.out, sha512 + "\n");
+  EXPECT_EQ(Casfs({"ls", "-q"}).out, sha512 + "\n");
+  EXPECT_TRUE(Casfs({"cat", sha512}).out == data);
+}
+
 TEST_F(CliIngest, TotalMismatchIsAFailedPrecondition) {
   RunResult result = Casfs({"ingest", "--total", "100", "r", File("f", "short")});
   EXPECT_EQ(result.exit_code, 6) << result;

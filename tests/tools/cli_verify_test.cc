@@ -86,8 +86,8 @@ TEST_F(CliVerify, CorruptionWinsOverNotFound) {
   EXPECT_EQ(result.exit_code, 1) << result;
 }
 
-// casfs cannot add sha512 content, but a root may hold some (written by
-// another tool): it is listed, read and verified like any blob.
+// A root may hold sha512 content written by another tool (not through
+// casfs's writer): it is listed, read and verified like any blob.
 TEST_F(CliVerify, Sha512BlobsAreListedReadAndVerified) {
   Add("make the root");
   std::string data = "sha512 content";
