@@ -8,9 +8,6 @@
 namespace casfs::tools {
 namespace {
 
-// Large enough that per-call costs vanish next to hashing, small enough to
-// stay in L2 with the engine's own buffers.
-
 Status InterruptedStatus() { return Status::FromErrno("interrupted", EINTR); }
 
 }  // namespace
