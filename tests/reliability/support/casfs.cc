@@ -211,7 +211,7 @@ int64_t LoopFs::Fill(const fs::path& file) {
   return total;
 }
 
-bool LoopFs::TakeLastBlocks(const fs::path& file) {
+void LoopFs::TakeLastBlocks(const fs::path& file) {
   // A new file's first block, and failing that an xattr block (the very
   // allocation a large label needs), each value unique so that ext4 cannot
   // share one block between two files.
@@ -228,7 +228,6 @@ bool LoopFs::TakeLastBlocks(const fs::path& file) {
     close(fd);
     if (!took) break;
   }
-  return FreeBytes() == 0;
 }
 
 int64_t LoopFs::FreeBytes() const {
